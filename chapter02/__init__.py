@@ -1,0 +1,1 @@
+"""Chapter 2 exercises (each module is a standalone script)."""

@@ -1,0 +1,49 @@
+"""Displaying a digit: the fourth MNIST training image, drawn with Matplotlib.
+
+Deep Learning with Python, section 2.2.1. `train_images[4]` is a 28x28 uint8 array; `imshow` with
+the binary colour map draws it (it is a 9). Saved as PNG, since scripts run headless.
+
+Run:  python chapter02/display_digit.py
+"""
+
+import matplotlib
+
+matplotlib.use("Agg")  # headless: write PNGs, never open a window
+import matplotlib.pyplot as plt  # noqa: E402
+
+from dlwp import cli, datasets, results  # noqa: E402
+
+PROFILES = {"smoke": {}, "quick": {}, "full": {}}  # nothing to scale: one image
+BOOK = {"label": 9, "shape": "(28, 28)"}
+
+
+def parse_args(argv=None):
+    parser = cli.parser(__doc__, PROFILES)
+    parser.add_argument("--index", type=int, default=4, help="which training image (default 4)")
+    return cli.parse(parser, argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    run = results.Run(__file__, args, "Display the 4th training digit", BOOK)
+
+    (train_images, train_labels), _ = datasets.load_mnist(args.data_dir)
+    digit = train_images[args.index]
+
+    fig, ax = plt.subplots(figsize=(3, 3))
+    ax.imshow(digit, cmap=plt.cm.binary)
+    ax.set_title(f"train_images[{args.index}], label {train_labels[args.index]}")
+    ax.axis("off")
+    run.save_figure(fig)
+
+    return run.finish(
+        {
+            "label": int(train_labels[args.index]),
+            "shape": str(tuple(digit.shape)),
+            "dtype": str(digit.dtype),
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Chapter 3 exercises (each module is a standalone script)."""

@@ -1,0 +1,1 @@
+"""Chapter 5 exercises (each module is a standalone script)."""

@@ -1,0 +1,1 @@
+"""Chapter 6 exercises (each module is a standalone script)."""

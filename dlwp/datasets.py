@@ -1,0 +1,635 @@
+"""Datasets, local first.
+
+Where a file is looked for, in order:
+  1. the data folder: `--data-dir`, else `$DLWP_DATA_DIR`;
+  2. the repository's `data/` folder (where downloads and derived caches land).
+Each folder is laid out like the Keras cache: `datasets/mnist.npz`, `models/<weights>.h5`, ...
+A file that is in none of them is downloaded with `keras.utils.get_file` (official hash checked)
+into the first writable one of those folders. When that fails too (no network), `UserError` says
+which file is missing, where it was looked for, where it comes from, and how to provide it.
+
+Local `.npz` files are read with NumPy and post-processed exactly as the Keras loaders do, so a
+local copy whose zip headers differ from the official file (our MNIST rebuild) is still used.
+
+Every loader records the files it read (see `used_sources`), so results can say what data they
+came from. A data folder holding a file named `MADE_FOR_TESTS` is marked as such: its runs never
+reach RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import tarfile
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dlwp.errors import UserError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = REPO_ROOT / "data"
+DATA_DIR_ENV = "DLWP_DATA_DIR"
+OFFLINE_ENV = "DLWP_OFFLINE"  # set to 1 to never try a download
+TEST_MARKER = "MADE_FOR_TESTS"
+
+KERAS_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+
+
+@dataclass(frozen=True)
+class Remote:
+    """Where a file comes from when it is not local; `file_hash` is Keras' (sha256 or md5)."""
+
+    url: str
+    file_hash: str | None = None
+
+
+REMOTES = {
+    "datasets/mnist.npz": Remote(
+        KERAS_ORIGIN + "mnist.npz",
+        "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1",
+    ),
+    "datasets/imdb.npz": Remote(
+        KERAS_ORIGIN + "imdb.npz",
+        "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f",
+    ),
+    "datasets/imdb_word_index.json": Remote(
+        KERAS_ORIGIN + "imdb_word_index.json", "bfafd718b763782e994055a2d397834f"
+    ),
+    "datasets/reuters.npz": Remote(
+        KERAS_ORIGIN + "reuters.npz",
+        "d6586e694ee56d7a4e65172e12b3e987c03096cb01eab99753921ef915959916",
+    ),
+    "datasets/reuters_word_index.json": Remote(
+        KERAS_ORIGIN + "reuters_word_index.json", "4d44cc38712099c9e383dc6e5f11a921"
+    ),
+    "datasets/boston_housing.npz": Remote(
+        KERAS_ORIGIN + "boston_housing.npz",
+        "f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5",
+    ),
+    # The raw reviews; the book downloads them by hand (section 6.1.3).
+    "datasets/aclImdb_v1.tar.gz": Remote(
+        "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
+    ),
+    "datasets/nietzsche.txt": Remote("https://s3.amazonaws.com/text-datasets/nietzsche.txt"),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding files
+
+
+def data_roots(data_dir: str | os.PathLike | None = None) -> list[Path]:
+    """The folders searched, in order: `data_dir` (else $DLWP_DATA_DIR), then the repo's data/."""
+    roots = []
+    chosen = data_dir or os.environ.get(DATA_DIR_ENV)
+    if chosen:
+        roots.append(Path(chosen).expanduser().resolve())
+    default = Path(DEFAULT_DATA_DIR).resolve()
+    if default not in roots:
+        roots.append(default)
+    return roots
+
+
+def writable_root(data_dir=None) -> Path:
+    """The first data folder we may write to (downloads, derived caches)."""
+    for root in data_roots(data_dir):
+        probe = root
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
+        # Mode bits too: root may write anywhere, but a folder without write bits is meant to be
+        # left alone (../shared/datasets).
+        if os.access(probe, os.W_OK) and probe.stat().st_mode & 0o222:
+            return root
+    raise UserError(
+        f"no writable data folder among {', '.join(map(str, data_roots(data_dir)))}: "
+        "pass --data-dir to a folder you can write to"
+    )
+
+
+_used: list[dict] = []
+
+
+def used_sources(clear: bool = False) -> list[dict]:
+    """The files the loaders have read since the last clear (for the results JSON)."""
+    out = [dict(s) for s in _used]
+    if clear:
+        _used.clear()
+    return out
+
+
+def _record(path: Path, description: str) -> None:
+    path = Path(path)
+    made_for_tests = any((parent / TEST_MARKER).exists() for parent in path.parents)
+    entry = {
+        "file": str(path),
+        "what": description,
+        "kind": "made-for-tests" if made_for_tests else "real",
+    }
+    if all(e["file"] != entry["file"] for e in _used):
+        _used.append(entry)
+
+
+def _offline() -> bool:
+    return os.environ.get(OFFLINE_ENV, "") not in ("", "0")
+
+
+def locate(relpaths: str | list[str], data_dir=None) -> Path | None:
+    """The first existing path among `relpaths`, trying every data root in turn (root-major)."""
+    if isinstance(relpaths, str):
+        relpaths = [relpaths]
+    for root in data_roots(data_dir):
+        for rel in relpaths:
+            candidate = root / rel
+            if candidate.exists():
+                return candidate
+    return None
+
+
+def missing_message(relpaths: str | list[str], data_dir=None, reason: str = "") -> str:
+    if isinstance(relpaths, str):
+        relpaths = [relpaths]
+    roots = ", ".join(str(r) for r in data_roots(data_dir))
+    urls = [REMOTES[r].url for r in relpaths if r in REMOTES]
+    msg = f"{' or '.join(relpaths)} not found in {roots}"
+    if reason:
+        msg += f"; {reason}"
+    if urls:
+        msg += f"; it comes from {' or '.join(urls)}"
+    msg += " — put it there (Keras-cache layout)"
+    msg += f" or point --data-dir / ${DATA_DIR_ENV} at a folder that has it"
+    return msg
+
+
+def download(relpath: str, data_dir=None) -> Path:
+    """Download `relpath` with Keras into the writable data folder, or raise UserError."""
+    remote = REMOTES[relpath]
+    if _offline():
+        raise UserError(missing_message(relpath, data_dir, f"downloads are off (${OFFLINE_ENV})"))
+    import keras  # deferred: importing TensorFlow costs seconds
+
+    target = writable_root(data_dir)
+    rel = Path(relpath)
+    try:
+        path = keras.utils.get_file(
+            fname=rel.name,
+            origin=remote.url,
+            file_hash=remote.file_hash,
+            cache_dir=str(target),
+            cache_subdir=str(rel.parent),
+        )
+    except Exception as exc:  # get_file raises bare Exception on network errors
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UserError(missing_message(relpath, data_dir, f"download failed ({reason})")) from None
+    return Path(path)
+
+
+def find_file(relpath: str, data_dir=None, description: str | None = None) -> Path:
+    """A local file (see module docstring), else downloaded, else UserError."""
+    path = locate(relpath, data_dir)
+    if path is None:
+        if relpath not in REMOTES:
+            raise UserError(missing_message(relpath, data_dir))
+        path = download(relpath, data_dir)
+    _record(path, description or Path(relpath).name)
+    return path
+
+
+def _load_npz(path: Path, keys: list[str], allow_pickle: bool = False) -> dict:
+    try:
+        with np.load(path, allow_pickle=allow_pickle) as f:
+            missing = [k for k in keys if k not in f.files]
+            if missing:
+                raise UserError(
+                    f"{path} is malformed: missing key(s) {missing} (has {f.files}); "
+                    "replace it with the official file"
+                )
+            return {k: f[k] for k in keys}
+    except UserError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise UserError(
+            f"{path} cannot be read as .npz ({type(exc).__name__}: {exc}); "
+            "delete it and download it again or replace it"
+        ) from None
+
+
+def _check(condition: bool, path: Path, what: str) -> None:
+    if not condition:
+        raise UserError(f"{path} is malformed: {what}; replace it with the official file")
+
+
+# ---------------------------------------------------------------------------------------------
+# MNIST, Boston housing
+
+
+def load_mnist(data_dir=None):
+    """`keras.datasets.mnist.load_data()`: ((x_train, y_train), (x_test, y_test)), uint8."""
+    path = find_file("datasets/mnist.npz", data_dir, "MNIST")
+    f = _load_npz(path, ["x_train", "y_train", "x_test", "y_test"])
+    for split in ("train", "test"):
+        x, y = f[f"x_{split}"], f[f"y_{split}"]
+        _check(x.ndim == 3 and x.shape[1:] == (28, 28), path, f"x_{split} has shape {x.shape}")
+        _check(y.shape == (len(x),), path, f"y_{split} has shape {y.shape} for {len(x)} images")
+    return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+
+
+def load_boston_housing(data_dir=None, test_split=0.2, seed=113):
+    """`keras.datasets.boston_housing.load_data()`, same shuffle and split."""
+    path = find_file("datasets/boston_housing.npz", data_dir, "Boston housing")
+    f = _load_npz(path, ["x", "y"])
+    x, y = f["x"], f["y"]
+    _check(x.ndim == 2 and y.shape == (len(x),), path, f"x {x.shape} / y {y.shape}")
+    indices = np.arange(len(x))
+    np.random.RandomState(seed).shuffle(indices)
+    x, y = x[indices], y[indices]
+    cut = int(len(x) * (1 - test_split))
+    return (np.array(x[:cut]), np.array(y[:cut])), (np.array(x[cut:]), np.array(y[cut:]))
+
+
+# ---------------------------------------------------------------------------------------------
+# Word-index sequence datasets: IMDB, Reuters
+
+
+def _remove_long_seq(maxlen, seqs, labels):
+    # Keras keeps sequences strictly shorter than maxlen; so do we.
+    kept = [(s, y) for s, y in zip(seqs, labels) if len(s) < maxlen]
+    return [s for s, _ in kept], [y for _, y in kept]
+
+
+def _index_sequences(xs, start_char, index_from):
+    """The shared tail of keras.datasets.imdb/reuters.load_data, on lists of word ranks."""
+    if start_char is not None:
+        xs = [[start_char] + [w + index_from for w in x] for x in xs]
+    elif index_from:
+        xs = [[w + index_from for w in x] for x in xs]
+    else:
+        xs = [list(x) for x in xs]
+    return xs
+
+
+def _cut_vocabulary(xs, num_words, skip_top, oov_char):
+    if not num_words:
+        num_words = max(max(x) for x in xs)
+    if oov_char is not None:
+        return [[w if skip_top <= w < num_words else oov_char for w in x] for x in xs]
+    return [[w for w in x if skip_top <= w < num_words] for x in xs]
+
+
+def _object_array(seqs):
+    out = np.empty(len(seqs), dtype="object")
+    out[:] = seqs
+    return out
+
+
+def load_word_index(name: str, data_dir=None) -> dict[str, int]:
+    """`keras.datasets.<name>.get_word_index()`: word -> rank (1 = most frequent)."""
+    path = find_file(f"datasets/{name}_word_index.json", data_dir, f"{name} word index")
+    try:
+        index = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UserError(f"{path} is not a readable JSON word index ({exc})") from None
+    _check(isinstance(index, dict) and index, path, "not a non-empty JSON object")
+    return index
+
+
+def load_reuters(
+    data_dir=None,
+    num_words=None,
+    skip_top=0,
+    maxlen=None,
+    test_split=0.2,
+    seed=113,
+    start_char=1,
+    oov_char=2,
+    index_from=3,
+):
+    """`keras.datasets.reuters.load_data()` with the same arguments and semantics."""
+    path = find_file("datasets/reuters.npz", data_dir, "Reuters newswires")
+    f = _load_npz(path, ["x", "y"], allow_pickle=True)
+    xs, labels = f["x"], f["y"]
+    _check(len(xs) == len(labels), path, f"{len(xs)} sequences but {len(labels)} labels")
+    indices = np.arange(len(xs))
+    np.random.RandomState(seed).shuffle(indices)
+    xs, labels = xs[indices], labels[indices]
+    xs = _index_sequences(xs, start_char, index_from)
+    if maxlen:
+        xs, labels = _remove_long_seq(maxlen, xs, labels)
+    xs = _cut_vocabulary(xs, num_words, skip_top, oov_char)
+    cut = int(len(xs) * (1 - test_split))
+    return (
+        (_object_array(xs[:cut]), np.array(labels[:cut])),
+        (_object_array(xs[cut:]), np.array(labels[cut:])),
+    )
+
+
+# IMDB from the raw reviews -------------------------------------------------------------------
+
+# Keras' classic Tokenizer filter (keeps the apostrophe), with which the word index was built.
+_KERAS_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
+_SPLIT_TABLE = str.maketrans({c: " " for c in _KERAS_FILTERS})
+
+
+def text_to_word_sequence(text: str) -> list[str]:
+    """Keras 2's `text_to_word_sequence`: lower-case, punctuation to spaces, split."""
+    return text.lower().translate(_SPLIT_TABLE).split()
+
+
+IMDB_SUBSETS = ("train", "test")
+IMDB_LABELS = ("neg", "pos")  # label 0, label 1
+
+
+def _review_key(name: str):
+    stem = Path(name).stem  # "<id>_<rating>"
+    try:
+        return int(stem.split("_")[0])
+    except ValueError:
+        return stem
+
+
+def find_imdb_raw(data_dir=None) -> Path:
+    """The raw IMDB reviews: an extracted `datasets/aclImdb/` folder or `aclImdb_v1.tar.gz`."""
+    path = locate(["datasets/aclImdb", "datasets/aclImdb_v1.tar.gz"], data_dir)
+    if path is None:
+        path = download("datasets/aclImdb_v1.tar.gz", data_dir)
+    _record(path, "IMDB raw reviews (aclImdb)")
+    return path
+
+
+def load_imdb_reviews(subset: str = "train", data_dir=None) -> tuple[list[str], np.ndarray]:
+    """Raw review texts and labels (0 = neg, 1 = pos) of `aclImdb/<subset>`, neg first, by id.
+
+    Reads straight from the tarball when the folder is not extracted: nothing is written, so no
+    member can escape the data folder.
+    """
+    if subset not in IMDB_SUBSETS:
+        raise ValueError(f"subset must be one of {IMDB_SUBSETS}, not {subset!r}")
+    source = find_imdb_raw(data_dir)
+    return _read_reviews(source, [subset])[subset]
+
+
+def _read_reviews(source: Path, subsets) -> dict[str, tuple[list[str], np.ndarray]]:
+    found: dict[tuple[str, str], list[tuple[object, str]]] = {
+        (s, lab): [] for s in subsets for lab in IMDB_LABELS
+    }
+    if source.is_dir():
+        for s, lab in found:
+            folder = source / s / lab
+            if not folder.is_dir():
+                raise UserError(f"{folder} is missing: {source} is not a complete aclImdb folder")
+            for f in folder.glob("*.txt"):
+                found[(s, lab)].append((_review_key(f.name), f.read_text(encoding="utf-8")))
+    else:
+        try:
+            with tarfile.open(source, "r:*") as tar:
+                for member in tar:
+                    parts = member.name.split("/")
+                    if not member.isfile() or len(parts) != 4 or parts[0] != "aclImdb":
+                        continue
+                    key = (parts[1], parts[2])
+                    if key in found and parts[3].endswith(".txt"):
+                        data = tar.extractfile(member).read()
+                        found[key].append((_review_key(parts[3]), data.decode("utf-8")))
+        except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
+            raise UserError(
+                f"{source} is not a readable tar.gz archive ({type(exc).__name__}: {exc}); "
+                "it may be truncated: download it again"
+            ) from None
+        except UnicodeDecodeError as exc:
+            raise UserError(f"{source} holds a review that is not UTF-8 ({exc})") from None
+    out = {}
+    for s in subsets:
+        texts, labels = [], []
+        for label, lab in enumerate(IMDB_LABELS):
+            reviews = sorted(found[(s, lab)], key=lambda r: (isinstance(r[0], str), r[0]))
+            if not reviews:
+                raise UserError(f"{source} has no reviews under aclImdb/{s}/{lab}/")
+            texts += [text for _, text in reviews]
+            labels += [label] * len(reviews)
+        out[s] = (texts, np.array(labels, dtype="int64"))
+    return out
+
+
+def _fingerprint(path: Path) -> str:
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*.txt"))
+        size = sum(p.stat().st_size for p in files)
+        return f"dir:{len(files)}:{size}"
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return "sha256:" + h.hexdigest()
+
+
+def _pack(seqs) -> tuple[np.ndarray, np.ndarray]:
+    lengths = np.array([len(s) for s in seqs], dtype="int64")
+    flat = np.fromiter((w for s in seqs for w in s), dtype="int32", count=int(lengths.sum()))
+    return flat, np.concatenate([[0], np.cumsum(lengths)])
+
+
+def _unpack(flat, offsets) -> np.ndarray:
+    return _object_array([flat[a:b].tolist() for a, b in zip(offsets[:-1], offsets[1:])])
+
+
+def build_imdb_from_raw(data_dir=None) -> tuple[Path, dict]:
+    """Rebuild imdb.npz's content (word ranks, labels) from the raw reviews and the word index.
+
+    Reviews are tokenized as the word index was built (see `text_to_word_sequence`); words that
+    are not in the index are dropped, as in the official file. The result is cached in the writable
+    data folder, keyed by the fingerprints of both sources.
+    """
+    raw = find_imdb_raw(data_dir)
+    index_path = find_file("datasets/imdb_word_index.json", data_dir, "IMDB word index")
+    key = f"{_fingerprint(raw)}|{_fingerprint(index_path)}"
+    cache = writable_root(data_dir) / "datasets" / "imdb_from_aclImdb.npz"
+    if cache.exists():
+        try:
+            with np.load(cache) as f:
+                if str(f["key"]) == key:
+                    return cache, {k: f[k] for k in f.files}
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+            pass  # a broken cache is rebuilt below
+    word_index = load_word_index("imdb", data_dir)
+    reviews = _read_reviews(raw, IMDB_SUBSETS)
+    arrays = {"key": np.array(key)}
+    for subset, (texts, labels) in reviews.items():
+        seqs = [[word_index[w] for w in text_to_word_sequence(t) if w in word_index] for t in texts]
+        arrays[f"x_{subset}_flat"], arrays[f"x_{subset}_offsets"] = _pack(seqs)
+        arrays[f"y_{subset}"] = labels
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as f:
+        np.savez(f, **arrays)
+    os.replace(tmp, cache)
+    return cache, arrays
+
+
+def _imdb_ranks(data_dir):
+    """Word-rank sequences as stored in imdb.npz: from the official file, else from raw reviews."""
+    local = locate(
+        ["datasets/imdb.npz", "datasets/aclImdb", "datasets/aclImdb_v1.tar.gz"], data_dir
+    )
+    if local is not None and local.name == "imdb.npz":
+        path = local
+    elif local is not None:
+        _, f = build_imdb_from_raw(data_dir)
+        return (
+            (_unpack(f["x_train_flat"], f["x_train_offsets"]), f["y_train"]),
+            (_unpack(f["x_test_flat"], f["x_test_offsets"]), f["y_test"]),
+            "built from aclImdb raw reviews + imdb_word_index.json",
+        )
+    else:
+        path = download("datasets/imdb.npz", data_dir)
+    _record(path, "IMDB (Keras imdb.npz)")
+    f = _load_npz(path, ["x_train", "y_train", "x_test", "y_test"], allow_pickle=True)
+    for split in ("train", "test"):
+        _check(len(f[f"x_{split}"]) == len(f[f"y_{split}"]), path, f"x_{split}/y_{split} lengths")
+    return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"]), "Keras imdb.npz"
+
+
+def load_imdb(
+    data_dir=None,
+    num_words=None,
+    skip_top=0,
+    maxlen=None,
+    seed=113,
+    start_char=1,
+    oov_char=2,
+    index_from=3,
+):
+    """`keras.datasets.imdb.load_data()` with the same arguments and semantics.
+
+    Uses `imdb.npz` when present; otherwise rebuilds its content from the raw aclImdb reviews
+    and the official word index (see `build_imdb_from_raw`). `used_sources()` says which.
+    """
+    (x_train, y_train), (x_test, y_test), _ = _imdb_ranks(data_dir)
+    rng = np.random.RandomState(seed)
+    indices = np.arange(len(x_train))
+    rng.shuffle(indices)
+    x_train, y_train = x_train[indices], y_train[indices]
+    indices = np.arange(len(x_test))
+    rng.shuffle(indices)
+    x_test, y_test = x_test[indices], y_test[indices]
+
+    x_train = _index_sequences(x_train, start_char, index_from)
+    x_test = _index_sequences(x_test, start_char, index_from)
+    if maxlen:
+        x_train, y_train = _remove_long_seq(maxlen, x_train, y_train)
+        x_test, y_test = _remove_long_seq(maxlen, x_test, y_test)
+        if not x_train or not x_test:
+            raise ValueError(f"no sequence is shorter than maxlen={maxlen}")
+    xs = _cut_vocabulary(x_train + x_test, num_words, skip_top, oov_char)
+    labels = np.concatenate([y_train, y_test])
+    cut = len(x_train)
+    return (_object_array(xs[:cut]), labels[:cut]), (_object_array(xs[cut:]), labels[cut:])
+
+
+# ---------------------------------------------------------------------------------------------
+# Plain files
+
+
+def load_text(relpath: str, data_dir=None, description: str | None = None) -> str:
+    """A UTF-8 text file from the data folder (e.g. `datasets/nietzsche.txt`)."""
+    path = find_file(relpath, data_dir, description)
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path} is not a readable UTF-8 text file ({exc})") from None
+
+
+def read_bytes_checked(path: Path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise UserError(f"cannot read {path} ({exc})") from None
+
+
+def load_image_array(path, target_size=None) -> np.ndarray:
+    """An image file as a float32 (H, W, 3) array in [0, 255]; UserError when it does not decode."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(read_bytes_checked(path))) as img:
+            img = img.convert("RGB")
+            if target_size is not None:
+                img = img.resize((target_size[1], target_size[0]), Image.BILINEAR)
+            return np.asarray(img, dtype="float32")
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise UserError(f"{path} is not a decodable image ({exc})") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Pretrained ImageNet weights (Keras applications), local first under models/
+
+KERAS_APPLICATIONS = "https://storage.googleapis.com/tensorflow/keras-applications/"
+
+# (base, include_top) -> (Keras' file name, folder in the Keras bucket, Keras' md5 or None)
+IMAGENET_WEIGHTS = {
+    ("vgg16", True): (
+        "vgg16_weights_tf_dim_ordering_tf_kernels.h5",
+        "vgg16",
+        "64373286793e3c8b2b4e3219cbf3544b",
+    ),
+    ("vgg16", False): (
+        "vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        "vgg16",
+        "6d6bbae143d832006294945121d1f1fc",
+    ),
+    ("vgg19", True): (
+        "vgg19_weights_tf_dim_ordering_tf_kernels.h5",
+        "vgg19",
+        "cbe5617147190e668d6c5d5026f83318",
+    ),
+    ("vgg19", False): (
+        "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        "vgg19",
+        "253f8cb515780f3b799900260a226db6",
+    ),
+    ("inception_v3", True): (
+        "inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
+        "inception_v3",
+        "9a0d58056eeedaa3f26cb7ebd46da564",
+    ),
+    ("inception_v3", False): (
+        "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        "inception_v3",
+        "bcbd6486424b2319ff4ef7d526e38f63",
+    ),
+    # MobileNet v1, alpha 0.25, 224x224: the small stand-in (Keras publishes no hash for it)
+    ("mobilenet", True): ("mobilenet_2_5_224_tf.h5", "mobilenet", None),
+    ("mobilenet", False): ("mobilenet_2_5_224_tf_no_top.h5", "mobilenet", None),
+}
+for (_base, _top), (_fname, _folder, _hash) in IMAGENET_WEIGHTS.items():
+    REMOTES[f"models/{_fname}"] = Remote(f"{KERAS_APPLICATIONS}{_folder}/{_fname}", _hash)
+
+REMOTES["datasets/images/creative_commons_elephant.jpg"] = Remote(
+    "https://s3.amazonaws.com/book.keras.io/img/ch5/creative_commons_elephant.jpg"
+)
+
+
+def find_weights(base: str, include_top: bool, weights: str, data_dir=None) -> str | None:
+    """Resolve a `--weights` value for a Keras application constructor's `weights=` argument.
+
+    'imagenet': the Keras weights file of `base` under models/ (local first, else downloaded,
+    else UserError); 'none': None, random initialization (smoke runs; never a reported result);
+    anything else: a path to a weights file, which must exist.
+    """
+    if weights == "none":
+        return None
+    if weights == "imagenet":
+        if (base, include_top) not in IMAGENET_WEIGHTS:
+            raise UserError(f"no ImageNet weights are known for base {base!r}")
+        fname = IMAGENET_WEIGHTS[(base, include_top)][0]
+        top = "with" if include_top else "without"
+        return str(find_file(f"models/{fname}", data_dir, f"{base} ImageNet weights ({top} top)"))
+    path = Path(weights).expanduser()
+    if not path.is_file():
+        raise UserError(f"--weights {weights}: no such file; give 'imagenet', 'none' or a path")
+    _record(path.resolve(), f"{base} weights")
+    return str(path.resolve())

@@ -1,0 +1,70 @@
+"""Chapter 3: vectorization, one-hot, normalization, k-fold; every script on tiny data."""
+
+import math
+
+import keras
+import numpy as np
+from conftest import smoke_args
+
+from chapter03 import boston_housing_kfold, imdb_binary_classification, reuters_newswires
+from chapter03.boston_housing_kfold import k_fold_indices, normalize
+from chapter03.imdb_binary_classification import vectorize_sequences
+from chapter03.reuters_newswires import to_one_hot
+
+
+def test_vectorize_sequences_multi_hot():
+    out = vectorize_sequences([[1, 3, 3], [0], []], dimension=5)
+    assert out.shape == (3, 5) and out.dtype == np.float32
+    assert out.tolist() == [[0, 1, 0, 1, 0], [1, 0, 0, 0, 0], [0, 0, 0, 0, 0]]
+
+
+def test_to_one_hot_equals_to_categorical():
+    labels = np.array([0, 45, 3, 3, 17])
+    assert np.array_equal(to_one_hot(labels), keras.utils.to_categorical(labels, 46))
+    assert to_one_hot(labels).shape == (5, 46)
+
+
+def test_normalize_uses_training_statistics_only():
+    rng = np.random.default_rng(0)
+    train, test = rng.normal(3, 2, (50, 4)), rng.normal(-10, 9, (20, 4))
+    train_n, test_n = normalize(train, test)
+    assert np.allclose(train_n.mean(axis=0), 0) and np.allclose(train_n.std(axis=0), 1)
+    assert np.allclose(test_n, (test - train.mean(axis=0)) / train.std(axis=0))
+    # changing the test data must not change how the training data is normalized
+    train_n2, _ = normalize(train, test * 100)
+    assert np.array_equal(train_n, train_n2)
+
+
+def test_k_fold_partitions_cover_every_sample_once():
+    for n, k in ((404, 4), (10, 4), (7, 3)):
+        folds = list(k_fold_indices(n, k))
+        assert len(folds) == k
+        validated = np.concatenate([val for _, val in folds])
+        assert sorted(validated.tolist()) == list(range(n))
+        for train_idx, val_idx in folds:
+            assert not set(train_idx) & set(val_idx)
+            assert len(train_idx) + len(val_idx) == n
+
+
+def test_imdb_binary_classification_smoke(tiny_data, out_dir):
+    result = imdb_binary_classification.main(smoke_args(tiny_data, out_dir))
+    m = result["metrics"]
+    assert 0 <= m["test_accuracy"] <= 1 and 1 <= m["best_val_epoch"] <= 2
+    assert set(m["history"]) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert (out_dir / "chapter03" / "imdb_binary_classification_curves.png").exists()
+    assert {s["what"] for s in result["data"]} >= {"IMDB raw reviews (aclImdb)", "IMDB word index"}
+
+
+def test_reuters_smoke(tiny_data, out_dir):
+    result = reuters_newswires.main(smoke_args(tiny_data, out_dir))
+    m = result["metrics"]
+    assert m["to_one_hot_equals_to_categorical"] and m["prediction_rows_sum_to_1"]
+    assert 0 <= m["random_baseline"] <= 1 and math.isfinite(m["test_loss"])
+
+
+def test_boston_smoke(tiny_data, out_dir):
+    result = boston_housing_kfold.main(smoke_args(tiny_data, out_dir))
+    m = result["metrics"]
+    assert len(m["fold_val_mae"]) == 4 and np.isclose(m["mean_val_mae"], np.mean(m["fold_val_mae"]))
+    assert all(math.isfinite(v) and v > 0 for v in m["fold_val_mae"])
+    assert (out_dir / "chapter03" / "boston_housing_kfold_val_mae.png").exists()
