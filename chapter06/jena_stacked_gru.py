@@ -1,0 +1,102 @@
+"""Jena climate: two stacked GRU layers with dropout and recurrent dropout.
+
+Deep Learning with Python, section 6.3.6-6.3.7. Same data and generators as jena_gru; the model
+stacks GRU(32, dropout=0.1, recurrent_dropout=0.5, return_sequences=True) and
+GRU(64, activation="relu", dropout=0.1, recurrent_dropout=0.5) before Dense(1), trained with
+RMSprop on the MAE, 500 steps per epoch, 40 epochs (dropout-regularized networks take longer to
+converge). Dropout fights the overfitting of jena_gru; the extra layer adds capacity.
+
+Book: validation MAE best ~0.2633 (no overfitting over 40 epochs; only a small gain over GRU(32)).
+
+Recurrent dropout and speed: a GRU with `recurrent_dropout > 0` cannot use the fused cuDNN kernel
+on a GPU (Keras falls back to its step-by-step loop), and on the CPU it also switches the cell
+from its fused gate matmul (`implementation=2`) to one matmul per gate (`implementation=1`).
+Measured here (2 CPU cores, TensorFlow 2.21, this model, batch 128, 240 timesteps, on a synthetic
+array of the Jena shape 420,551 x 14; benchmarks/recurrent_dropout_cost.py):
+RECURRENT_DROPOUT_COST.
+
+Keras 2 -> 3: `fit_generator` -> `fit` with the same Python generator; `input_shape=` on the
+first layer -> `keras.Input`.
+
+Data: datasets/jena_climate_2009_2016.csv (see chapter06/jena_generator.py).
+
+Run:  python chapter06/jena_stacked_gru.py [--profile smoke|quick|full]
+"""
+
+import keras
+from keras import layers
+
+from chapter06.jena_generator import BOOK_SETTINGS, book_generators, load_normalized
+from chapter06.jena_gru import SMOKE, mae_metrics, plot_mae
+from dlwp import UserError, cli, results
+
+PROFILES = {
+    "smoke": {"epochs": 1, "steps_per_epoch": 3, "val_steps": 2, "recurrent_dropout": 0.5, **SMOKE},
+    "quick": {
+        "epochs": 5,
+        "steps_per_epoch": 200,
+        "val_steps": 200,
+        "recurrent_dropout": 0.5,
+        **BOOK_SETTINGS,
+    },
+    "full": {
+        "epochs": 40,
+        "steps_per_epoch": 500,
+        "val_steps": None,
+        "recurrent_dropout": 0.5,
+        **BOOK_SETTINGS,
+    },
+}
+BOOK = {"best_val_mae": 0.2633, "best_val_epoch": None}
+
+
+def build_model(num_features, recurrent_dropout=0.5):
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(None, num_features)),
+            layers.GRU(32, dropout=0.1, recurrent_dropout=recurrent_dropout, return_sequences=True),
+            layers.GRU(64, activation="relu", dropout=0.1, recurrent_dropout=recurrent_dropout),
+            layers.Dense(1),
+        ]
+    )
+    model.compile(optimizer=keras.optimizers.RMSprop(), loss="mae")
+    return model
+
+
+def parse_args(argv=None):
+    parser = cli.parser(__doc__, PROFILES)
+    parser.add_argument("--steps-per-epoch", type=cli.positive_int, help="training batches/epoch")
+    parser.add_argument("--val-steps", type=cli.positive_int, help="validation batches per epoch")
+    parser.add_argument(
+        "--recurrent-dropout", type=float, help="recurrent_dropout of both GRUs (book: 0.5)"
+    )
+    return cli.parse(parser, argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if not 0 <= args.recurrent_dropout < 1:
+        raise UserError(f"--recurrent-dropout {args.recurrent_dropout}: give a value in [0, 1)")
+    run = results.Run(__file__, args, "Jena climate, stacked GRUs with dropout", BOOK)
+
+    # Data
+    _, data, _, std = load_normalized(args.data_dir, args.train_end)
+    train_gen, val_gen, _, val_steps, _ = book_generators(data, **vars(args))
+    val_steps = min(val_steps, args.val_steps or val_steps)
+
+    # Model + train
+    model = build_model(data.shape[-1], args.recurrent_dropout)
+    history = model.fit(
+        train_gen,
+        steps_per_epoch=args.steps_per_epoch,
+        epochs=args.epochs,
+        validation_data=val_gen,
+        validation_steps=val_steps,
+        verbose=2,
+    )
+    run.save_figure(plot_mae(history, "Stacked GRUs with dropout: MAE"), "_mae.png")
+    return run.finish({**mae_metrics(history, std), "val_steps": val_steps})
+
+
+if __name__ == "__main__":
+    main()

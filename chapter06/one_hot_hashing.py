@@ -1,0 +1,89 @@
+"""Word-level one-hot encoding with the hashing trick (no explicit word index).
+
+Deep Learning with Python, section 6.1.1 (listing 6.4). Instead of building a word -> index
+dictionary, every word is hashed into one of `dimensionality` = 1,000 buckets; the first
+`max_length` = 10 words of each sample become one-hot vectors, giving an array of shape
+(samples, max_length, 1000). This saves memory and works online, but two different words can
+land in the same bucket (a hash collision), and the model can then no longer tell them apart; the
+more distinct words relative to the dimensionality, the likelier. The script counts the
+collisions for the book's two sample sentences, and gives the birthday-problem probability that
+at least one pair collides.
+
+The book hashes with Python's `hash()`, which is salted per process for strings
+(PYTHONHASHSEED): its indices change from run to run. `word_hash` uses MD5 instead, so the
+encoding is reproducible. (In a Keras model, `keras.layers.Hashing(num_bins=1000)` does the same
+job as a layer.) Words are split on whitespace as in the book ("mat." keeps its period).
+
+Book: shape (2, 10, 1000); no output is printed.
+
+Run:  python chapter06/one_hot_hashing.py
+"""
+
+import hashlib
+
+import numpy as np
+
+from dlwp import cli, results
+
+SETTINGS = {"dimensionality": 1000, "max_length": 10}
+PROFILES = {"smoke": dict(SETTINGS), "quick": dict(SETTINGS), "full": dict(SETTINGS)}
+BOOK = {"shape": [2, 10, 1000], "collisions": None}
+SAMPLES = ["The cat sat on the mat.", "The dog ate my homework."]
+
+
+def word_hash(word, dimensionality):
+    """A stable hash of `word` into [0, dimensionality)."""
+    digest = hashlib.md5(word.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "little") % dimensionality
+
+
+def one_hot_hashing(samples, dimensionality=1000, max_length=10):
+    """(len(samples), max_length, dimensionality) float32: word j of sample i is one-hot."""
+    out = np.zeros((len(samples), max_length, dimensionality), dtype="float32")
+    for i, sample in enumerate(samples):
+        for j, word in list(enumerate(sample.split()))[:max_length]:
+            out[i, j, word_hash(word, dimensionality)] = 1.0
+    return out
+
+
+def count_collisions(words, dimensionality):
+    """How many distinct words share their bucket with another distinct word."""
+    buckets = {}
+    for word in set(words):
+        buckets.setdefault(word_hash(word, dimensionality), set()).add(word)
+    return sum(len(ws) for ws in buckets.values() if len(ws) > 1)
+
+
+def collision_probability(num_words, dimensionality):
+    """P(at least two of num_words distinct words share a bucket), for a uniform hash."""
+    return 1.0 - float(np.prod(1 - np.arange(num_words) / dimensionality))
+
+
+def parse_args(argv=None):
+    parser = cli.parser(__doc__, PROFILES)
+    return cli.parse(parser, argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    run = results.Run(__file__, args, "One-hot encoding with the hashing trick", BOOK)
+    encoded = one_hot_hashing(SAMPLES, args.dimensionality, args.max_length)
+    words = sorted({w for s in SAMPLES for w in s.split()[: args.max_length]})
+    collisions = count_collisions(words, args.dimensionality)
+    probability = collision_probability(len(words), args.dimensionality)
+    print(f"encoded shape {encoded.shape}; {len(words)} distinct words, {collisions} collide")
+    for word in words:
+        print(f"  {word!r:12} -> {word_hash(word, args.dimensionality)}")
+    return run.finish(
+        {
+            "shape": list(encoded.shape),
+            "collisions": collisions,
+            "distinct_words": len(words),
+            "collision_probability": probability,
+            "word_buckets": {w: word_hash(w, args.dimensionality) for w in words},
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()

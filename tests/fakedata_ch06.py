@@ -1,0 +1,72 @@
+"""Chapter 6 made-for-tests files in the real formats: a Jena climate CSV and a GloVe text file."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zipfile
+from pathlib import Path
+
+import fakedata
+import numpy as np
+
+from dlwp.datasets import JENA_COLUMNS
+
+JENA_HEADER = ",".join(f'"{c}"' for c in JENA_COLUMNS)
+
+
+def jena_rows(n=1000, seed=0) -> tuple[list[str], np.ndarray]:
+    """n rows every 10 minutes from 01.01.2009 00:10:00, the official layout; also the values."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    values = rng.normal(0, 1, (n, 14)) + np.arange(14) * 10.0
+    values[:, 0] = 990 + rng.normal(0, 5, n)  # p (mbar)
+    values[:, 1] = 5 + 8 * np.sin(2 * np.pi * t / 144) + rng.normal(0, 0.5, n)  # T (degC): daily
+    values = np.round(values, 2)
+    start = dt.datetime(2009, 1, 1, 0, 10)
+    lines = [
+        (start + dt.timedelta(minutes=10 * i)).strftime("%d.%m.%Y %H:%M:%S")
+        + ","
+        + ",".join(f"{v:.2f}" for v in row)
+        for i, row in enumerate(values)
+    ]
+    return lines, values
+
+
+def write_jena(root: Path, n=1000, seed=0, as_zip=False) -> Path:
+    """datasets/jena_climate_2009_2016.csv (or .csv.zip holding it) with n data rows."""
+    lines, _ = jena_rows(n, seed)
+    text = JENA_HEADER + "\n" + "\n".join(lines) + "\n"
+    csv = root / "datasets" / "jena_climate_2009_2016.csv"
+    if as_zip:
+        path = csv.with_name(csv.name + ".zip")
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr("jena_climate_2009_2016.csv", text)
+            zf.writestr("__MACOSX/._jena_climate_2009_2016.csv", "resource fork junk")
+        return path
+    csv.write_text(text)
+    return csv
+
+
+def glove_words() -> list[str]:
+    """The tokens TextVectorization makes of the fake IMDB reviews (lower case, no punctuation)."""
+    return sorted({w.replace("'", "") for w in fakedata.IMDB_WORDS} | {"this", "well", "end", "unknownword"})
+
+
+def write_glove(path: Path, words=None, dim=100, seed=0) -> tuple[Path, dict]:
+    """A GloVe-format text file ("word v1 ... vdim" per line); returns it and its vectors."""
+    rng = np.random.default_rng(seed)
+    words = glove_words() if words is None else words
+    vectors = {w: np.round(rng.normal(0, 1, dim), 5).astype("float32") for w in words}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        for w, v in vectors.items():
+            f.write(w + " " + " ".join(f"{x:.5f}" for x in v) + "\n")
+    return path, vectors
+
+
+def write_all_ch06(root: Path) -> Path:
+    fakedata.new_data_root(root)
+    fakedata.write_imdb_raw(root)
+    write_jena(root)
+    write_glove(root / "datasets" / "glove.6B.100d.txt")
+    return root
