@@ -633,3 +633,133 @@ def find_weights(base: str, include_top: bool, weights: str, data_dir=None) -> s
         raise UserError(f"--weights {weights}: no such file; give 'imagenet', 'none' or a path")
     _record(path.resolve(), f"{base} weights")
     return str(path.resolve())
+
+
+# ---- Chapter 6: Jena climate CSV, GloVe word vectors -------------------------------------------
+
+import warnings  # noqa: E402
+
+JENA_CSV = "datasets/jena_climate_2009_2016.csv"
+JENA_ZIP = "datasets/jena_climate_2009_2016.csv.zip"
+REMOTES[JENA_ZIP] = Remote(
+    "https://s3.amazonaws.com/keras-datasets/jena_climate_2009_2016.csv.zip"
+)  # no official hash is published (Keras' timeseries example downloads it without one)
+JENA_COLUMNS = (
+    "Date Time",
+    "p (mbar)",
+    "T (degC)",
+    "Tpot (K)",
+    "Tdew (degC)",
+    "rh (%)",
+    "VPmax (mbar)",
+    "VPact (mbar)",
+    "VPdef (mbar)",
+    "sh (g/kg)",
+    "H2OC (mmol/mol)",
+    "rho (g/m**3)",
+    "wv (m/s)",
+    "max. wv (m/s)",
+    "wd (deg)",
+)
+
+
+def _extract_jena(archive: Path, data_dir=None) -> Path:
+    """The CSV member of the Jena zip, written by name only (no path escapes) to the data folder."""
+    name = Path(JENA_CSV).name
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            members = [
+                m
+                for m in zf.namelist()
+                if Path(m).name == name and not m.startswith("__MACOSX") and not m.endswith("/")
+            ]
+            if not members:
+                raise UserError(f"{archive} holds no {name}; replace it with the official zip")
+            data = zf.read(members[0])
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+        raise UserError(
+            f"{archive} is not a readable zip ({type(exc).__name__}: {exc}); download it again"
+        ) from None
+    target = writable_root(data_dir) / JENA_CSV
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
+    return target
+
+
+def find_jena_csv(data_dir=None) -> Path:
+    """`datasets/jena_climate_2009_2016.csv`; else extracted from the local or downloaded zip."""
+    path = locate(JENA_CSV, data_dir)
+    if path is None:
+        archive = locate(JENA_ZIP, data_dir)
+        if archive is None:
+            try:
+                archive = download(JENA_ZIP, data_dir)
+            except UserError as exc:
+                raise UserError(f"{JENA_CSV} not found, nor its archive: {exc}") from None
+        _record(archive, "Jena climate 2009-2016 (zip)")
+        path = _extract_jena(archive, data_dir)
+    _record(path, "Jena climate 2009-2016 CSV")
+    return path
+
+
+def load_jena(data_dir=None) -> tuple[list[str], np.ndarray]:
+    """The Jena weather records: (the 14 measurement names, float64 array (rows, 14)).
+
+    The book's parse of `jena_climate_2009_2016.csv` (section 6.3.1): the header must be the 15
+    official columns; the "Date Time" column is dropped and every other value must be a number.
+    """
+    path = find_jena_csv(data_dir)
+    try:
+        with open(path, encoding="utf-8") as f:
+            header = f.readline().rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path} is not a readable UTF-8 CSV file ({exc})") from None
+    names = tuple(c.strip().strip('"') for c in header.split(","))
+    _check(
+        names == JENA_COLUMNS,
+        path,
+        f"its header has {len(names)} columns {list(names)[:3]}..., expected the 15 Jena columns "
+        f"{list(JENA_COLUMNS)[:3]}...",
+    )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "input contained no data": checked below
+            data = np.loadtxt(
+                path, delimiter=",", skiprows=1, usecols=range(1, len(JENA_COLUMNS)), ndmin=2
+            )
+    except ValueError as exc:
+        raise UserError(f"{path} is malformed: {exc}; replace it with the official file") from None
+    _check(len(data) > 0, path, "no data rows after the header")
+    _check(bool(np.isfinite(data).all()), path, "some values are not finite numbers")
+    return list(JENA_COLUMNS[1:]), data
+
+
+GLOVE_TXT = "datasets/glove.6B.100d.txt"
+GLOVE_ZIP_URL = "https://nlp.stanford.edu/data/glove.6B.zip"
+
+
+def find_glove(path=None, data_dir=None) -> Path:
+    """A GloVe text file: `path` when given, else `datasets/glove.6B.100d.txt` in the data folders.
+
+    Not downloaded: it is one member of an 822 MB zip; the error says where to get it.
+    """
+    if path:
+        found = Path(path).expanduser()
+        if not found.is_file():
+            raise UserError(f"--glove {path}: no such file; give the path to glove.6B.100d.txt")
+    else:
+        found = locate(GLOVE_TXT, data_dir)
+        if found is None:
+            raise UserError(
+                missing_message(
+                    GLOVE_TXT,
+                    data_dir,
+                    f"it is in {GLOVE_ZIP_URL} (822 MB; extract glove.6B.100d.txt), "
+                    "or pass --glove PATH",
+                )
+            )
+    found = found.resolve()
+    _record(found, "GloVe word vectors")
+    return found
