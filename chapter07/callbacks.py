@@ -1,0 +1,151 @@
+"""Callbacks: EarlyStopping, ModelCheckpoint and ReduceLROnPlateau on IMDB.
+
+Deep Learning with Python, section 7.2.1. Instead of training for a fixed number of epochs and
+retraining for the epoch count before overfitting (section 3.4), callbacks act during `fit`:
+`EarlyStopping` interrupts training once the validation accuracy has not improved for `patience`
+epochs, `ModelCheckpoint` keeps the model of the epoch with the lowest validation loss (best only),
+and `ReduceLROnPlateau` divides the learning rate by 10 when the validation loss stalls. The model
+is the IMDB network of section 3.4 (multi-hot 10,000 words -> Dense 16 -> Dense 16 -> sigmoid;
+`vectorize_sequences` is imported from that exercise), which overfits after a few epochs: a
+plateau for the callbacks to catch. The saved checkpoint is reloaded and evaluated: its validation
+loss must be the best one the history shows.
+
+Book: no numbers printed for this section; section 3.4's validation accuracy peaks around epoch 3-4.
+
+Ported from Keras 2: `monitor='acc'` -> "val_accuracy" (the book's comment says it monitors the
+validation accuracy; its code watched the training one); `filepath='my_model.h5'` -> a native
+`.keras` file (Keras 3 writes H5 only through the legacy path); `patience=10` for
+ReduceLROnPlateau -> 1, so that it can act before early stopping ends a 20-epoch run.
+
+Run:  python chapter07/callbacks.py [--profile smoke|quick|full] [--patience N]
+"""
+
+import keras
+import numpy as np
+from keras import layers
+
+from chapter03.imdb_binary_classification import vectorize_sequences
+from dlwp import UserError, cli, datasets, results
+
+PROFILES = {
+    "smoke": {"epochs": 4, "train_samples": 320, "val_samples": 100},
+    "quick": {"epochs": 20, "train_samples": None, "val_samples": 10000},
+    "full": {"epochs": 20, "train_samples": None, "val_samples": 10000},
+}
+BOOK = {
+    "stopped_epoch": "when val_accuracy stops improving (~epoch 5-6)",
+    "best_epoch": "3-4 (section 3.4)",
+    "best_checkpoint_val_loss": None,
+    "checkpoint_reloads_best": "yes",
+}
+NUM_WORDS = 10000
+
+
+def build_model():
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(NUM_WORDS,)),
+            layers.Dense(16, activation="relu"),
+            layers.Dense(16, activation="relu"),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def make_callbacks(checkpoint_path, patience=2, lr_patience=1):
+    """The callbacks of section 7.2.1, each watching a validation metric."""
+    return [
+        # Interrupts training when the validation accuracy has stopped improving
+        keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=patience),
+        # Saves the model after every epoch, but only when the validation loss is the lowest yet
+        keras.callbacks.ModelCheckpoint(
+            filepath=str(checkpoint_path), monitor="val_loss", save_best_only=True
+        ),
+        # Divides the learning rate by 10 when the validation loss has stalled
+        keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.1, patience=lr_patience),
+    ]
+
+
+def load_checkpoint(path):
+    try:
+        return keras.models.load_model(path)
+    except (OSError, ValueError) as exc:
+        raise UserError(
+            f"cannot load the checkpoint {path} ({exc}); run the training again"
+        ) from None
+
+
+def parse_args(argv=None):
+    parser = cli.parser(__doc__, PROFILES)
+    parser.add_argument(
+        "--patience", type=cli.positive_int, default=2, help="EarlyStopping patience (default 2)"
+    )
+    parser.add_argument(
+        "--lr-patience", type=cli.positive_int, default=1, help="ReduceLROnPlateau patience"
+    )
+    return cli.parse(parser, argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    run = results.Run(__file__, args, "EarlyStopping + ModelCheckpoint + ReduceLROnPlateau", BOOK)
+
+    # Data: IMDB, the first val_samples reviews held out for validation (as in section 3.4)
+    (train_data, train_labels), _ = datasets.load_imdb(args.data_dir, num_words=NUM_WORDS)
+    n = args.train_samples or len(train_data)
+    x = vectorize_sequences(train_data[:n])
+    y = np.asarray(train_labels[:n]).astype("float32")
+    x_val, x_train = x[: args.val_samples], x[args.val_samples :]
+    y_val, y_train = y[: args.val_samples], y[args.val_samples :]
+
+    # Model + callbacks; the checkpoint goes under results/<chapter>/models/ (not committed)
+    model = build_model()
+    checkpoint = run.dir / "models" / f"{run.name}_best.keras"
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    checkpoint.unlink(missing_ok=True)
+    callbacks_list = make_callbacks(checkpoint, args.patience, args.lr_patience)
+    early_stopping = callbacks_list[0]
+
+    # Train: at most `epochs`; the callbacks decide when to stop
+    history = model.fit(
+        x_train,
+        y_train,
+        epochs=args.epochs,
+        batch_size=512,
+        callbacks=callbacks_list,
+        validation_data=(x_val, y_val),
+        verbose=2,
+    )
+    h = history.history
+    epochs_run = len(h["loss"])
+    stopped = early_stopping.stopped_epoch + 1 if early_stopping.stopped_epoch else None
+
+    # Evaluate the best checkpoint: reload it from disk
+    best = load_checkpoint(checkpoint)
+    ckpt_loss, ckpt_acc = best.evaluate(x_val, y_val, batch_size=512, verbose=0)
+    best_epoch = int(np.argmin(h["val_loss"])) + 1
+    reloads_best = bool(np.isclose(ckpt_loss, min(h["val_loss"]), rtol=1e-4, atol=1e-6))
+    print(
+        f"ran {epochs_run} of {args.epochs} epochs (early stop: {stopped}); best val_loss at "
+        f"epoch {best_epoch}; reloaded checkpoint: val_loss {ckpt_loss:.4f}, val_acc {ckpt_acc:.4f}"
+    )
+    return run.finish(
+        {
+            "stopped_epoch": stopped if stopped else f"not stopped ({epochs_run} epochs)",
+            "epochs_run": epochs_run,
+            "best_epoch": best_epoch,
+            "best_val_accuracy_epoch": int(np.argmax(h["val_accuracy"])) + 1,
+            "best_checkpoint_val_loss": ckpt_loss,
+            "best_checkpoint_val_accuracy": ckpt_acc,
+            "checkpoint_reloads_best": "yes" if reloads_best else "no",
+            "learning_rate_per_epoch": h.get("learning_rate"),
+            "checkpoint": checkpoint.name,
+            "history": h,
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()

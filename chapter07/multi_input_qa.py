@@ -1,0 +1,135 @@
+"""A multi-input model: question answering from a text and a question (functional API).
+
+Deep Learning with Python, section 7.1.2 (listings 7.1-7.3). Two inputs, each with its own branch:
+the reference text goes through Embedding(10000, 64) -> LSTM(32), the question through
+Embedding(10000, 32) -> LSTM(16); the two encodings are concatenated and a Dense softmax picks one
+word of a 500-word answer vocabulary. As in the book the model is trained on random data (1,000
+samples of 100 word indices each, 10 epochs, batch 128), once with the inputs as a list and once
+as a dict keyed by the `Input` names ("text", "question"). Random data has nothing to learn: the
+point is the wiring, so the checks are shapes, and that list and dict inputs give the same model.
+
+Book: no numbers printed (random data); the prediction shape follows from the code: (samples, 500).
+
+Ported from Keras 2: `Embedding(64, text_vocabulary_size)` in the book's listing has its two
+arguments swapped (input_dim is the vocabulary): here `Embedding(text_vocabulary_size, 64)`, as the
+text describes. The book's answers `np.random.randint(0, 1, ...)` are all zeros; here they are
+random one-hot rows. `metrics=['acc']` -> `metrics=["accuracy"]`. `plot_model` needs pydot and
+the Graphviz `dot` program: where either is missing the graph plot is skipped with a one-line note.
+
+Run:  python chapter07/multi_input_qa.py [--profile smoke|quick|full]
+"""
+
+import keras
+import numpy as np
+from keras import layers
+
+from dlwp import cli, results
+
+PROFILES = {
+    "smoke": {"epochs": 1, "num_samples": 64, "max_length": 20},
+    "quick": {"epochs": 10, "num_samples": 1000, "max_length": 100},  # cheap: same as full
+    "full": {"epochs": 10, "num_samples": 1000, "max_length": 100},
+}
+BOOK = {"prediction_shape": "(samples, 500)", "inputs_by_name": "yes", "loss_dict_inputs": None}
+TEXT_VOCABULARY_SIZE = 10000
+QUESTION_VOCABULARY_SIZE = 10000
+ANSWER_VOCABULARY_SIZE = 500
+_PLOT_SKIPPED = []
+
+
+def plot_model_graph(model, path):
+    """Save `keras.utils.plot_model(model, path, show_shapes=True)`; None if it cannot.
+
+    plot_model needs pydot and Graphviz' `dot` program. Where either is missing this prints one
+    line saying so and returns None: the plot is an illustration, never a reason to fail.
+    The other chapter 7 scripts import this function from here.
+    """
+    try:
+        keras.utils.plot_model(model, to_file=str(path), show_shapes=True)
+    except (ImportError, OSError) as exc:
+        if not _PLOT_SKIPPED:  # say it once per run, not once per model
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            print(f"note: model graph not plotted ({reason})")
+        _PLOT_SKIPPED.append(path)
+        return None
+    return path
+
+
+def build_model():
+    text_input = keras.Input(shape=(None,), dtype="int32", name="text")
+    embedded_text = layers.Embedding(TEXT_VOCABULARY_SIZE, 64)(text_input)
+    encoded_text = layers.LSTM(32)(embedded_text)
+
+    question_input = keras.Input(shape=(None,), dtype="int32", name="question")
+    embedded_question = layers.Embedding(QUESTION_VOCABULARY_SIZE, 32)(question_input)
+    encoded_question = layers.LSTM(16)(embedded_question)
+
+    concatenated = layers.concatenate([encoded_text, encoded_question], axis=-1)
+    answer = layers.Dense(ANSWER_VOCABULARY_SIZE, activation="softmax")(concatenated)
+
+    model = keras.Model([text_input, question_input], answer)
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def random_data(num_samples, max_length, seed):
+    """Word-index sequences for text and question, and one-hot answers, all random."""
+    rng = np.random.default_rng(seed)
+    text = rng.integers(1, TEXT_VOCABULARY_SIZE, size=(num_samples, max_length))
+    question = rng.integers(1, QUESTION_VOCABULARY_SIZE, size=(num_samples, max_length))
+    answers = keras.utils.to_categorical(
+        rng.integers(0, ANSWER_VOCABULARY_SIZE, size=num_samples), ANSWER_VOCABULARY_SIZE
+    )
+    return text, question, answers
+
+
+def parse_args(argv=None):
+    parser = cli.parser(__doc__, PROFILES)
+    parser.add_argument("--num-samples", type=cli.positive_int, help="random samples")
+    parser.add_argument("--max-length", type=cli.positive_int, help="words per sequence")
+    return cli.parse(parser, argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    run = results.Run(__file__, args, "Multi-input question answering (random data)", BOOK)
+
+    # Data: random, as in the book
+    text, question, answers = random_data(args.num_samples, args.max_length, args.seed)
+
+    # Model
+    model = build_model()
+    model.summary()
+    graph = plot_model_graph(model, run.path("_model.png"))
+    if graph:
+        run.add_figure(graph)
+
+    # Train: inputs as a list, then as a dict keyed by the Input names
+    h_list = model.fit([text, question], answers, epochs=args.epochs, batch_size=128, verbose=2)
+    h_dict = model.fit(
+        {"text": text, "question": question}, answers, epochs=args.epochs, batch_size=128, verbose=2
+    )
+
+    # Evaluate: shapes, and the same predictions whichever way the inputs are passed
+    pred_list = model.predict([text, question], verbose=0)
+    pred_dict = model.predict({"question": question, "text": text}, verbose=0)
+    same = bool(np.allclose(pred_list, pred_dict, atol=1e-6))
+    shape = pred_list.shape
+    print(f"prediction shape {shape}; dict inputs give the same predictions: {same}")
+    return run.finish(
+        {
+            "prediction_shape": f"(samples, {shape[1]})",
+            "prediction_array_shape": list(shape),
+            "inputs_by_name": "yes" if same else "no",
+            "input_names": [t.name for t in model.inputs],
+            "rows_sum_to_1": bool(np.allclose(pred_list.sum(axis=1), 1, atol=1e-4)),
+            "loss_list_inputs": h_list.history["loss"][-1],
+            "loss_dict_inputs": h_dict.history["loss"][-1],
+            "parameters": model.count_params(),
+            "model_graph": graph.name if graph else "not plotted (pydot/Graphviz missing)",
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()

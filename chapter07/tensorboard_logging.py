@@ -1,0 +1,335 @@
+"""TensorBoard: log an IMDB 1-D convnet's training, and serve the logs with the real TensorBoard.
+
+Deep Learning with Python, section 7.2.2 (listings 7.16-7.18). The IMDB reviews (2,000 most
+frequent words, padded to 500) train a 1-D convnet, Embedding(2000, 128) -> Conv1D(32, 7) ->
+MaxPooling1D(5) -> Conv1D(32, 7) -> GlobalMaxPooling1D -> Dense(1), with a
+`keras.callbacks.TensorBoard` callback writing to results/chapter07/tensorboard/<script>/
+(not committed): epoch scalars for the training and validation runs, a histogram of every weight
+at every epoch (`histogram_freq=1`) and the embedding projector configuration (`embeddings_freq=1`).
+The script then reads the event files back, and starts the `tensorboard` program on 127.0.0.1 at
+a free port to check that it serves the page and sees both runs, then stops it.
+With `--serve` the server keeps running after the run until Ctrl-C, for a browser to look at.
+
+Book: no numbers printed (screenshots of the TensorBoard pages).
+
+Ported from Keras 2: the book's last layer `Dense(1)` has no activation under binary crossentropy;
+here it is `Dense(1, activation="sigmoid")`. `sequence.pad_sequences` ->
+`keras.utils.pad_sequences`; `input_length=` is gone from Embedding. With `embeddings_freq`,
+Keras 3 writes the projector configuration and the weights as `.weights.h5` files (the projector
+tab reads TF checkpoints, so it may not show them). `tensorboard --logdir=my_log_dir` ->
+`--serve` (or run that command yourself).
+
+Run:  python chapter07/tensorboard_logging.py [--profile smoke|quick|full] [--serve]
+"""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import keras
+import numpy as np
+from keras import layers
+
+from chapter07.multi_input_qa import plot_model_graph
+from dlwp import UserError, cli, datasets, results
+
+PROFILES = {
+    "smoke": {"epochs": 1, "train_samples": 200},
+    "quick": {"epochs": 3, "train_samples": 5000},
+    "full": {"epochs": 20, "train_samples": None},
+}
+BOOK = {
+    "histogram_epochs": "one per epoch",
+    "event_runs": "train, validation",
+    "server_answered": "yes",
+    "val_accuracy": None,
+}
+MAX_FEATURES = 2000
+MAX_LEN = 500
+HOST = "127.0.0.1"
+# Only 127.0.0.1 is ever fetched: no proxy, whatever the environment says.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def build_model():
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(MAX_LEN,), dtype="int32"),
+            layers.Embedding(MAX_FEATURES, 128, name="embed"),
+            layers.Conv1D(32, 7, activation="relu"),
+            layers.MaxPooling1D(5),
+            layers.Conv1D(32, 7, activation="relu"),
+            layers.GlobalMaxPooling1D(),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def read_event_logs(logdir):
+    """Per run (train, validation): the scalar tags, histogram count and histogram steps logged."""
+    from tensorboard.backend.event_processing import event_accumulator
+
+    summary = {}
+    for run_dir in sorted(p for p in logdir.iterdir() if p.is_dir()):
+        if not list(run_dir.glob("events.out.tfevents.*")):
+            continue
+        acc = event_accumulator.EventAccumulator(str(run_dir), size_guidance={"tensors": 0})
+        acc.Reload()
+        tensors = acc.Tags()["tensors"]
+        histograms = [t for t in tensors if t.endswith("/histogram")]
+        summary[run_dir.name] = {
+            "scalars": sorted(t for t in tensors if t.startswith("epoch_")),
+            "histograms": len(histograms),
+            "histogram_steps": sorted({e.step for t in histograms for e in acc.Tensors(t)}),
+        }
+    return summary
+
+
+# ---- The TensorBoard server (the `tensorboard` program, on 127.0.0.1 only)
+
+
+def free_port(host=HOST):
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def fetch(url, timeout=5.0):
+    """GET an http://127.0.0.1 URL; returns (status, body)."""
+    if not url.startswith(f"http://{HOST}:"):
+        raise ValueError(f"only {HOST} is fetched, not {url}")
+    with _OPENER.open(url, timeout=timeout) as response:
+        return response.status, response.read()
+
+
+def _log_tail(path, lines=5):
+    try:
+        return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
+    except OSError:
+        return "no output"
+
+
+def _exited(proc, timeout=0.0):
+    """Has the server process exited? Does not reap it, so its process group id stays ours."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.returncode is not None:
+            return True
+        try:
+            info = os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return True
+        if info is not None:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+
+
+def _signal_group(proc, sig):
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def stop_tensorboard(proc, timeout=15.0):
+    """Ctrl-C to the server's process group, then harder if it does not stop; returns its status.
+
+    Safe to call twice. Signals go to the group only while its leader is not yet reaped, so they
+    can never reach a process this script did not start.
+    """
+    if proc.returncode is None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            _signal_group(proc, sig)
+            if _exited(proc, timeout):
+                break
+        _signal_group(proc, signal.SIGKILL)  # whatever is left in the group (the leader too)
+    return proc.wait()
+
+
+def start_tensorboard(logdir, timeout=90.0):
+    """Start `tensorboard --logdir LOGDIR` on 127.0.0.1 at a free port; wait until it answers.
+
+    Returns (process, url). The server runs in its own process group, which `stop_tensorboard`
+    ends; its output goes to <logdir>.server.log.
+    """
+    if not logdir.is_dir():
+        raise UserError(f"no TensorBoard logs at {logdir}; run this script without --serve first")
+    port = free_port()
+    url = f"http://{HOST}:{port}/"
+    log_path = logdir.with_name(logdir.name + ".server.log")
+    cmd = [sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir)]
+    cmd += ["--host", HOST, "--port", str(port), "--load_fast", "false"]
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # a terminal's Ctrl-C reaches us; we stop the server
+        )
+    deadline = time.monotonic() + timeout
+    try:
+        while not _exited(proc):
+            try:
+                if fetch(url, timeout=2.0)[0] == 200:
+                    return proc, url
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise UserError(
+                    f"tensorboard did not answer at {url} within {timeout:.0f} s; see {log_path}"
+                )
+            time.sleep(0.25)
+        raise UserError(
+            f"tensorboard exited with status {proc.wait()} before answering "
+            f"({_log_tail(log_path)}); see {log_path}"
+        )
+    except BaseException:  # UserError, or Ctrl-C while waiting: never leave it running
+        stop_tensorboard(proc)
+        raise
+
+
+def server_runs(url, expected=("train", "validation"), timeout=60.0):
+    """The runs the server lists at /data/runs, once it has loaded all `expected` (or timed out)."""
+    deadline = time.monotonic() + timeout
+    runs = []
+    while time.monotonic() < deadline:
+        runs = json.loads(fetch(url + "data/runs")[1])
+        if set(expected) <= set(runs):
+            break
+        time.sleep(0.5)
+    return sorted(runs)
+
+
+def serve(logdir, server=None):
+    """Serve `logdir` until Ctrl-C (or until the server exits); always stops the server.
+
+    `server` is a (process, url) pair from `start_tensorboard` to keep serving; None starts one.
+    """
+    proc, url = server or start_tensorboard(logdir)
+    previous = None
+    try:
+        if threading.current_thread() is threading.main_thread():  # `kill` stops it cleanly too
+            previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+        print(f"TensorBoard at {url} (serving {logdir}); press Ctrl-C to stop", flush=True)
+        while not _exited(proc, timeout=0.5):
+            pass
+        print(f"tensorboard exited by itself (see {logdir.name}.server.log)")
+    except KeyboardInterrupt:
+        print("\nstopping TensorBoard ...", flush=True)
+    finally:
+        stop_tensorboard(proc)
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    print("TensorBoard stopped", flush=True)
+
+
+def _raise_keyboard_interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def parse_args(argv=None):
+    parser = cli.parser(__doc__, PROFILES)
+    parser.add_argument(
+        "--serve", action="store_true", help="after the run, serve the logs until Ctrl-C"
+    )
+    parser.add_argument(
+        "--no-server-check", action="store_true", help="do not start TensorBoard to check the logs"
+    )
+    parser.add_argument("--train-samples", type=cli.positive_int, help="IMDB reviews to use")
+    return cli.parse(parser, argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    run = results.Run(__file__, args, "TensorBoard callback and server", BOOK)
+
+    # Data: IMDB, the 2,000 most frequent words, reviews cut or padded to 500 words
+    (x_train, y_train), _ = datasets.load_imdb(args.data_dir, num_words=MAX_FEATURES)
+    n = args.train_samples or len(x_train)
+    x_train = keras.utils.pad_sequences(x_train[:n], maxlen=MAX_LEN)
+    y_train = np.asarray(y_train[:n]).astype("float32")
+
+    # Model
+    model = build_model()
+    model.summary()
+    graph = plot_model_graph(model, run.path("_model.png"))
+    if graph:
+        run.add_figure(graph)
+
+    # Train with the TensorBoard callback; a fresh log folder per run
+    logdir = run.dir / "tensorboard" / run.name
+    shutil.rmtree(logdir, ignore_errors=True)
+    logdir.mkdir(parents=True)
+    tensorboard = keras.callbacks.TensorBoard(
+        log_dir=str(logdir), histogram_freq=1, embeddings_freq=1
+    )
+    history = model.fit(
+        x_train,
+        y_train,
+        epochs=args.epochs,
+        batch_size=128,
+        validation_split=0.2,
+        callbacks=[tensorboard],
+        verbose=2,
+    )
+
+    # What was logged, read back from the event files
+    logs = read_event_logs(logdir)
+    train = logs.get("train", {})
+    steps = train.get("histogram_steps", [])
+    projector = (logdir / "projector_config.pbtxt").exists()
+    embedding_files = sorted(p.name for p in (logdir / "train").glob("keras_embedding*.weights.h5"))
+    print(f"event logs: {logs}; projector config: {projector}")
+    metrics = {
+        "histogram_epochs": "one per epoch" if steps == list(range(args.epochs)) else str(steps),
+        "histograms_per_epoch": train.get("histograms", 0),
+        "event_runs": ", ".join(logs),
+        "scalars": {run_name: v["scalars"] for run_name, v in logs.items()},
+        "projector_config": "yes" if projector else "no",
+        "embedding_weight_files": len(embedding_files),
+        "val_accuracy": history.history["val_accuracy"][-1],
+        "logdir": str(logdir.relative_to(run.dir)),
+        "model_graph": graph.name if graph else "not plotted (pydot/Graphviz missing)",
+    }
+
+    # The server: start `tensorboard` on 127.0.0.1, check that it serves the page and both runs
+    server = None
+    try:
+        if not args.no_server_check:
+            t0 = time.perf_counter()
+            server = start_tensorboard(logdir)
+            status, page = fetch(server[1])
+            runs = server_runs(server[1])
+            if not args.serve:
+                stop_tensorboard(server[0])
+            answered = status == 200 and b"<html" in page.lower() and "train" in runs
+            print(f"TensorBoard answered at {server[1]}: status {status}, runs {runs}")
+            metrics.update(
+                server_answered="yes" if answered else "no",
+                server_runs=runs,
+                server_check_seconds=round(time.perf_counter() - t0, 1),
+            )
+        result = run.finish(metrics)
+        if args.serve:  # keep serving (or start serving) until Ctrl-C
+            serve(logdir, server)
+    finally:
+        if server:
+            stop_tensorboard(server[0])
+    return result
+
+
+if __name__ == "__main__":
+    main()
