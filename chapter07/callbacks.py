@@ -33,7 +33,7 @@ PROFILES = {
     "full": {"epochs": 20, "train_samples": None, "val_samples": 10000},
 }
 BOOK = {
-    "stopped_epoch": "when val_accuracy stops improving (~epoch 5-6)",
+    "stopped_epoch": "once val_accuracy stops improving",
     "best_epoch": "3-4 (section 3.4)",
     "best_checkpoint_val_loss": None,
     "checkpoint_reloads_best": "yes",

@@ -43,7 +43,7 @@ from dlwp import UserError, cli, datasets, results
 
 PROFILES = {
     "smoke": {"epochs": 1, "train_samples": 200},
-    "quick": {"epochs": 3, "train_samples": 5000},
+    "quick": {"epochs": 4, "train_samples": 5000},
     "full": {"epochs": 20, "train_samples": None},
 }
 BOOK = {
