@@ -143,7 +143,7 @@ def _signal_group(proc, sig):
         pass
 
 
-def stop_tensorboard(proc, timeout=15.0):
+def stop_tensorboard(proc, timeout=5.0):
     """Ctrl-C to the server's process group, then harder if it does not stop; returns its status.
 
     Safe to call twice. Signals go to the group only while its leader is not yet reaped, so they
@@ -219,10 +219,12 @@ def serve(logdir, server=None):
     `server` is a (process, url) pair from `start_tensorboard` to keep serving; None starts one.
     """
     proc, url = server or start_tensorboard(logdir)
-    previous = None
+    previous = {}
     try:
-        if threading.current_thread() is threading.main_thread():  # `kill` stops it cleanly too
-            previous = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
+        if threading.current_thread() is threading.main_thread():
+            # Ctrl-C works even where SIGINT was inherited as ignored; `kill` stops it cleanly too
+            previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.default_int_handler)
+            previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         print(f"TensorBoard at {url} (serving {logdir}); press Ctrl-C to stop", flush=True)
         while not _exited(proc, timeout=0.5):
             pass
@@ -231,8 +233,8 @@ def serve(logdir, server=None):
         print("\nstopping TensorBoard ...", flush=True)
     finally:
         stop_tensorboard(proc)
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     print("TensorBoard stopped", flush=True)
 
 
