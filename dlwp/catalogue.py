@@ -58,8 +58,20 @@ CATALOGUE: tuple[Exercise, ...] = (
     _ex("chapter05/vgg16_feature_extraction_augmented.py", Variant(), MOBILENET),
     _ex("chapter05/vgg16_fine_tuning.py", Variant(), MOBILENET),
     _ex("chapter05/visualize_activations.py"),
-    _ex("chapter05/visualize_filters.py"),
-    _ex("chapter05/grad_cam.py"),
+    _ex("chapter05/visualize_filters.py", Variant(), MOBILENET),
+    _ex(
+        "chapter05/grad_cam.py",
+        Variant(),
+        Variant(
+            "dogs_vs_cats_augmentation",
+            (
+                "--model",
+                "results/chapter05/models/dogs_vs_cats_augmentation.keras",
+                "--image",
+                "datasets/dogs-vs-cats/train/dog.1503.jpg",
+            ),
+        ),
+    ),
     # Chapter 6
     _ex("chapter06/one_hot_hashing.py"),
     _ex("chapter06/imdb_embedding.py"),

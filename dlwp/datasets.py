@@ -763,3 +763,108 @@ def find_glove(path=None, data_dir=None) -> Path:
     found = found.resolve()
     _record(found, "GloVe word vectors")
     return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Chapter 5: Dogs vs. Cats (Kaggle originals and the book's small split), ImageNet class names
+
+DOGS_VS_CATS_SOURCE = "datasets/dogs-vs-cats/train"  # Kaggle's train/ folder, flat: cat.0.jpg ...
+DOGS_VS_CATS_CLASSES = ("cat", "dog")  # file prefixes; label 0, label 1 (folders: cats, dogs)
+
+
+def find_dogs_vs_cats_source(n_per_class: int = 2000, data_dir=None) -> Path:
+    """Kaggle's flat `train/` folder, checked to hold `{cat,dog}.{0..n_per_class-1}.jpg`.
+
+    Kaggle needs a login, so there is no download: a missing folder or missing files raise a
+    UserError naming them and how to provide them.
+    """
+    folder = locate(DOGS_VS_CATS_SOURCE, data_dir)
+    if folder is None or not folder.is_dir():
+        raise UserError(
+            missing_message(
+                DOGS_VS_CATS_SOURCE,
+                data_dir,
+                "it is Kaggle's Dogs vs. Cats train/ folder (cat.0.jpg ... dog.12499.jpg, "
+                "https://www.kaggle.com/c/dogs-vs-cats/data, a login is needed)",
+            )
+        )
+    names = {p.name for p in folder.iterdir()}
+    missing = [
+        f"{c}.{i}.jpg"
+        for c in DOGS_VS_CATS_CLASSES
+        for i in range(n_per_class)
+        if f"{c}.{i}.jpg" not in names
+    ]
+    if missing:
+        more = f", ... ({len(missing)} in all)" if len(missing) > 5 else ""
+        shown = ", ".join(missing[:5]) + more
+        raise UserError(
+            f"{folder} is incomplete: {shown} missing; the book's split needs "
+            f"cat.0-{n_per_class - 1}.jpg and dog.0-{n_per_class - 1}.jpg from Kaggle's train/"
+        )
+    _record(folder, "Dogs vs. Cats (Kaggle train/ originals)")
+    return folder
+
+
+def check_jpeg(path) -> None:
+    """Decode `path` fully (at reduced scale, fast); UserError naming it when it does not."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(read_bytes_checked(path))) as img:
+            if img.format != "JPEG":
+                raise UserError(f"{path} is not a JPEG (it is {img.format}); replace it")
+            img.draft("RGB", (64, 64))
+            img.load()
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise UserError(
+            f"{path} is not a decodable JPEG ({exc}); replace it with the Kaggle original"
+        ) from None
+
+
+def dogs_vs_cats_small_dir(name: str = "cats_and_dogs_small", data_dir=None) -> Path:
+    """Where the prepared split lives: a derived cache in the writable data folder."""
+    return writable_root(data_dir) / "datasets" / name
+
+
+def find_dogs_vs_cats_small(
+    counts: dict[str, int], name: str = "cats_and_dogs_small", data_dir=None
+) -> Path:
+    """The prepared split `<name>/{train,validation,test}/{cats,dogs}/`, checked against `counts`
+    (images per class per subset); UserError when it is missing or has other counts."""
+    folder = locate(f"datasets/{name}", data_dir)
+    if folder is None:
+        raise UserError(
+            missing_message(
+                f"datasets/{name}",
+                data_dir,
+                "it is made by chapter05/dogs_vs_cats_prepare.py: run that first",
+            )
+        )
+    for subset, n in counts.items():
+        for cls in DOGS_VS_CATS_CLASSES:
+            sub = folder / subset / f"{cls}s"
+            found = len(list(sub.glob("*.jpg"))) if sub.is_dir() else 0
+            if found != n:
+                raise UserError(
+                    f"{sub} holds {found} images, not {n}: run "
+                    "chapter05/dogs_vs_cats_prepare.py again to rebuild it"
+                )
+    _record(folder, "Dogs vs. Cats, the book's small split (made from the Kaggle originals)")
+    return folder
+
+
+REMOTES["models/imagenet_class_index.json"] = Remote(
+    "https://storage.googleapis.com/download.tensorflow.org/data/imagenet_class_index.json",
+    "c2c37ea517e94d9795004a39431a14cb",
+)
+
+
+def load_imagenet_class_index(data_dir=None) -> list[tuple[str, str]]:
+    """The 1000 ImageNet classes as (wordnet id, name), in the order of the models' outputs."""
+    path = find_file("models/imagenet_class_index.json", data_dir, "ImageNet class names")
+    try:
+        index = json.loads(Path(path).read_text(encoding="utf-8"))
+        return [tuple(index[str(i)]) for i in range(1000)]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise UserError(f"{path} is not Keras' imagenet_class_index.json ({exc!r})") from None

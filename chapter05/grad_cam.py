@@ -1,0 +1,201 @@
+"""Grad-CAM: which parts of an image made the network decide on its class.
+
+Deep Learning with Python, section 5.4.3. VGG16 with its ImageNet classifier looks at a photo of
+African elephants (224x224, `preprocess_input`) and predicts "African elephant" (class 386). The
+gradient of that class score with respect to the output feature map of the last convolutional
+layer (`block5_conv3`, 14x14x512) is averaged over the map into one weight per channel; the
+channels, weighted, are averaged into a 14x14 heatmap, ReLU'd and normalized to [0, 1], then
+resized, colored (jet) and superimposed on the photo at 40%.
+
+Keras 2 -> Keras 3, line by line:
+  K.gradients(african_elephant_output, last_conv_layer.output)[0]; K.function(...)
+                                   -> keras.Model(model.inputs, [last_conv.output, model.output])
+                                      under tf.GradientTape; tape.gradient(score, conv_output)
+  pooled_grads = K.mean(grads, axis=(0, 1, 2)) -> tf.reduce_mean(grads, axis=(0, 1, 2))
+  decode_predictions(preds, top=3) -> the same, with the class names read from
+                                      <data>/models/imagenet_class_index.json (local first)
+  cv2.resize / applyColorMap(COLORMAP_JET) / imwrite -> matplotlib's jet colormap, PIL resize,
+                                      keras.utils.save_img
+
+VGG16's ImageNet weights (with top) are looked for under `<data>/models/` with Keras' file name;
+without them the default run stops with one clear error. `--model PATH --image PATH` runs the
+same computation on any saved Keras classifier, such as the Dogs vs. Cats convnet of
+chapter05/dogs_vs_cats_augmentation.py: its last Conv2D layer is used (or `--layer`), and for its
+single sigmoid output the score of the predicted class is p(dog) or 1 - p(dog). `--image` takes a
+file or a path inside the data folder. `--weights none` is for smoke tests only.
+
+Quick profile: as full (one image).
+
+Book (VGG16, elephant): top class African_elephant with probability 0.909; a 14x14 heatmap that
+lights up the calf's face and ears.
+
+Run:  python chapter05/grad_cam.py [--weights ...] | [--model PATH.keras --image PATH]
+"""
+
+from pathlib import Path
+
+import keras
+import matplotlib
+import numpy as np
+import tensorflow as tf
+from keras import layers
+from PIL import Image
+
+from chapter05.visualize_activations import find_image, load_model
+from dlwp import UserError, cli, datasets, results
+
+matplotlib.use("Agg")  # headless: write PNGs, never open a window
+import matplotlib.pyplot as plt  # noqa: E402
+
+PROFILES = {"smoke": {}, "quick": {}, "full": {}}
+BOOK = {"top_class": "African_elephant", "top_score": 0.9094}
+ELEPHANT = "datasets/images/creative_commons_elephant.jpg"
+BINARY_CLASSES = ("cat", "dog")  # the Dogs vs. Cats convnet: sigmoid output = p(dog)
+
+
+def last_conv_layer(model):
+    """The name of the last Conv2D layer at the model's top level."""
+    convs = [layer.name for layer in model.layers if isinstance(layer, layers.Conv2D)]
+    if not convs:
+        raise UserError(
+            f"{model.name} has no Conv2D layer at its top level: pass --layer with the name of "
+            "its last convolutional layer"
+        )
+    return convs[-1]
+
+
+def gradcam_model(model, layer_name):
+    """image -> (the feature map of `layer_name`, the predictions)."""
+    if layer_name not in [layer.name for layer in model.layers]:
+        raise UserError(f"{model.name} has no layer {layer_name!r} (see --layer)")
+    if isinstance(model, keras.Sequential):
+        # A reloaded Sequential model may keep its layers' symbolic outputs in a graph other
+        # than its output's; calling the layers again on a fresh input gives one graph.
+        inputs = x = keras.Input(model.input_shape[1:])
+        for layer in model.layers:
+            x = layer(x)
+            if layer.name == layer_name:
+                conv_output = x
+        return keras.Model(inputs, [conv_output, x])
+    return keras.Model(model.inputs, [model.get_layer(layer_name).output, model.outputs[0]])
+
+
+def class_score(predictions, class_index):
+    """The score Grad-CAM explains: a softmax/logit column, or for a single sigmoid unit
+    p for class 1 and 1 - p for class 0."""
+    if predictions.shape[-1] == 1:
+        p = predictions[:, 0]
+        return p if class_index == 1 else 1.0 - p
+    return predictions[:, class_index]
+
+
+def predicted_class(predictions) -> int:
+    predictions = np.asarray(predictions)
+    if predictions.shape[-1] == 1:
+        return int(predictions[0, 0] > 0.5)
+    return int(np.argmax(predictions[0]))
+
+
+def make_gradcam_heatmap(grad_model, image_batch, class_index=None):
+    """Grad-CAM of one image (batch of 1): returns (heatmap (h, w) in [0, 1], class, score).
+
+    Gradient of the class score w.r.t. the conv feature map, averaged per channel (pooled
+    channel weights), the weighted channels averaged, ReLU'd, divided by the maximum.
+    """
+    image_batch = tf.convert_to_tensor(image_batch, dtype="float32")
+    with tf.GradientTape() as tape:
+        conv_output, predictions = grad_model(image_batch)
+        if class_index is None:
+            class_index = predicted_class(predictions)
+        score = class_score(predictions, class_index)
+    grads = tape.gradient(score, conv_output)  # (1, h, w, channels)
+    pooled_grads = tf.reduce_mean(grads, axis=(0, 1, 2))  # (channels,)
+    heatmap = tf.reduce_mean(conv_output[0] * pooled_grads, axis=-1).numpy()  # (h, w)
+    heatmap = np.maximum(heatmap, 0)
+    if heatmap.max() > 0:
+        heatmap = heatmap / heatmap.max()
+    return heatmap, class_index, float(np.asarray(score)[0])
+
+
+def superimpose(image, heatmap, alpha=0.4):
+    """The heatmap resized to the image, colored with jet, added at `alpha`: uint8 (H, W, 3)."""
+    image = np.asarray(image, dtype="float32")
+    height, width = image.shape[:2]
+    resized = Image.fromarray(np.uint8(255 * np.clip(heatmap, 0, 1))).resize(
+        (width, height), Image.BILINEAR
+    )
+    colored = matplotlib.colormaps["jet"](np.asarray(resized) / 255.0)[..., :3] * 255
+    return np.clip(colored * alpha + image, 0, 255).astype("uint8")
+
+
+def parse_args(argv=None):
+    parser = cli.parser(__doc__, PROFILES)
+    cli.add_weights_flags(parser, ("vgg16",), "vgg16")
+    parser.add_argument("--model", help="a saved Keras classifier instead of ImageNet VGG16")
+    parser.add_argument("--image", help=f"image file or data-folder path (default {ELEPHANT})")
+    parser.add_argument("--layer", help="the conv layer to explain (default: the last Conv2D)")
+    return cli.parse(parser, argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    variant = Path(args.model).stem if args.model else None
+    what = Path(args.model).name if args.model else "ImageNet VGG16"
+    run = results.Run(__file__, args, f"Grad-CAM heatmap of {what}", BOOK, variant=variant)
+
+    # Model and input
+    if args.model:
+        model = load_model(args.model)
+        layer_name = args.layer or last_conv_layer(model)
+        preprocess = None  # our convnets rescale inside the model
+        names = BINARY_CLASSES if model.output_shape[-1] == 1 else None
+    else:
+        weights = datasets.find_weights("vgg16", True, args.weights, args.data_dir)
+        model = keras.applications.VGG16(weights=weights, include_top=True)
+        layer_name = args.layer or "block5_conv3"
+        preprocess = keras.applications.vgg16.preprocess_input
+        names = [name for _, name in datasets.load_imagenet_class_index(args.data_dir)]
+    image_path = find_image(args.image or ELEPHANT, args.data_dir)
+    height, width = model.input_shape[1:3]
+    image = datasets.load_image_array(image_path, (height, width))
+    x = image[None] if preprocess is None else preprocess(image[None].copy())
+
+    # Predictions
+    predictions = np.asarray(model.predict(x, verbose=0))
+    if names is not None and predictions.shape[-1] > 1:
+        top = np.argsort(predictions[0])[::-1][:3]
+        print("Predicted:", [(names[i], round(float(predictions[0, i]), 4)) for i in top])
+
+    # Grad-CAM
+    heatmap, class_index, score = make_gradcam_heatmap(gradcam_model(model, layer_name), x)
+    label = names[class_index] if names is not None else str(class_index)
+    print(f"{label} ({score:.4f}); heatmap of {layer_name}: {heatmap.shape}")
+
+    # Visualize: the heatmap, and the heatmap over the full-resolution photo
+    fig, ax = plt.subplots(figsize=(4, 4))
+    ax.matshow(heatmap)
+    ax.set_title(f"Grad-CAM of {layer_name}: {label}")
+    run.save_figure(fig, "_heatmap.png")
+    original = datasets.load_image_array(image_path)
+    overlay = superimpose(original, heatmap)
+    overlay_path = run.path("_overlay.png")
+    keras.utils.save_img(overlay_path, overlay)
+    run.add_figure(overlay_path)
+    peak = np.unravel_index(np.argmax(heatmap), heatmap.shape)
+    return run.finish(
+        {
+            "top_class": label,
+            "top_score": score,
+            "class_index": class_index,
+            "layer": layer_name,
+            "heatmap_shape": list(heatmap.shape),
+            "heatmap_peak": [int(p) for p in peak],
+            "heatmap_mean": float(heatmap.mean()),
+            "network": what,
+            "image": str(image_path),
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,176 @@
+"""Feature extraction with a pretrained convnet: VGG16's conv base + a small Dense classifier.
+
+Deep Learning with Python, section 5.3.1 (fast feature extraction without augmentation). The
+ImageNet-trained VGG16 convolutional base (`include_top=False`, 150x150 inputs) is run once over
+the training, validation and test images of the small Dogs vs. Cats split; its outputs,
+(N, 4, 4, 512), are recorded, flattened to 8,192 features, and a Dense(256, relu) -> Dropout(0.5)
+-> Dense(1, sigmoid) classifier is trained on them: RMSprop(2e-5), 30 epochs, batches of 20.
+Cheap (the base runs once per image) but no augmentation, so it overfits quickly.
+
+Keras 2 -> Keras 3, line by line:
+  VGG16(weights="imagenet", include_top=False, input_shape=(150, 150, 3))
+                                   -> keras.applications.VGG16(weights=<local file or None>, ...)
+  ImageDataGenerator(rescale=1./255).flow_from_directory(dir, (150, 150), batch_size=20,
+      class_mode="binary")         -> image_dataset_from_directory + Rescaling(1/255)
+  conv_base.predict(inputs_batch) in a generator loop -> conv_base.predict(batch) per batch
+  optimizers.RMSprop(lr=2e-5)      -> keras.optimizers.RMSprop(learning_rate=2e-5)
+
+The book's VGG16 ImageNet weights are looked for under `<data>/models/` with Keras' file name
+(else Keras downloads them); without them the default run stops with one clear error. `--base
+mobilenet` swaps in Keras' MobileNet v1 (alpha 0.25, 160x160, output (N, 5, 5, 256)), a much
+smaller ImageNet network, and its results are labelled as that substitute. Each base gets the input
+scaling of the book or of its training: VGG16 the book's 1/255, MobileNet [-1, 1].
+`--weights none` (random initialization) is for smoke tests only.
+
+Quick profile: as full (the base runs once per image; the classifier trains in seconds).
+
+Book (VGG16): validation accuracy ~0.90.
+
+Run:  python chapter05/vgg16_feature_extraction.py [--base vgg16|mobilenet]
+          [--weights imagenet|none|PATH]
+"""
+
+import keras
+import matplotlib
+import numpy as np
+from keras import layers
+
+from chapter05.dogs_vs_cats_from_scratch import (
+    history_metrics,
+    image_datasets,
+    plot_history,
+    save_model,
+)
+from chapter05.dogs_vs_cats_prepare import SMOKE_SPLIT, SPLIT, prepare_split
+from dlwp import cli, datasets, results
+
+matplotlib.use("Agg")  # headless: write PNGs, never open a window
+
+PROFILES = {
+    "smoke": {"epochs": 1, "image_size": 32, "split": SMOKE_SPLIT},
+    "quick": {"epochs": 30, "image_size": None, "split": SPLIT},
+    "full": {"epochs": 30, "image_size": None, "split": SPLIT},
+}
+BOOK = {"best_val_accuracy": "~0.90", "test_accuracy": None}
+BASES = ("vgg16", "mobilenet")
+IMAGE_SIZE = {"vgg16": 150, "mobilenet": 160}  # the book's; MobileNet: a size it was trained at
+BATCH_SIZE = 20
+
+
+def build_conv_base(base, weights, image_size):
+    """The ImageNet conv base without its classifier; `weights`: a file path or None (random)."""
+    shape = (image_size, image_size, 3)
+    if base == "vgg16":
+        return keras.applications.VGG16(weights=weights, include_top=False, input_shape=shape)
+    if base == "mobilenet":
+        return keras.applications.MobileNet(
+            input_shape=shape, alpha=0.25, include_top=False, weights=weights
+        )
+    raise ValueError(f"unknown base {base!r}")
+
+
+def input_scaling(base):
+    """From [0, 255] pixels to the base's input range: the book's 1/255 for VGG16, [-1, 1] for
+    MobileNet (what `keras.applications.mobilenet.preprocess_input` does)."""
+    if base == "mobilenet":
+        return layers.Rescaling(1.0 / 127.5, offset=-1.0, name="scaling")
+    return layers.Rescaling(1.0 / 255, name="scaling")
+
+
+def load_conv_base(args):
+    """Resolve --weights (local file first, else one clear error) and build the base."""
+    weights = datasets.find_weights(args.base, False, args.weights, args.data_dir)
+    image_size = args.image_size or IMAGE_SIZE[args.base]
+    return build_conv_base(args.base, weights, image_size), image_size
+
+
+def extract_features(conv_base, scaling, dataset):
+    """Run the base once over `dataset`; returns (features (N, h, w, c), labels (N,))."""
+    features, labels = [], []
+    for images, batch_labels in dataset:
+        features.append(conv_base.predict(scaling(images), verbose=0))
+        labels.append(np.asarray(batch_labels).reshape(-1))
+    return np.concatenate(features), np.concatenate(labels)
+
+
+def build_classifier(feature_shape):
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(int(np.prod(feature_shape)),)),
+            layers.Dense(256, activation="relu"),
+            layers.Dropout(0.5),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(learning_rate=2e-5),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def parse_args(argv=None):
+    parser = cli.parser(__doc__, PROFILES)
+    cli.add_weights_flags(parser, BASES, "vgg16")
+    parser.add_argument("--image-size", type=cli.positive_int, help="default: the base's")
+    return cli.parse(parser, argv)
+
+
+def run_variant(args):
+    """The results variant: None for the book's VGG16, else the substitute base's name."""
+    return None if args.base == "vgg16" else args.base
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    title = f"Dogs vs. Cats: feature extraction with the {args.base} conv base"
+    run = results.Run(__file__, args, title, BOOK, variant=run_variant(args))
+
+    # Model: the pretrained base (checked first, so a missing weights file fails fast)
+    conv_base, image_size = load_conv_base(args)
+    scaling = input_scaling(args.base)
+
+    # Data: record the base's outputs once
+    base_dir, _ = prepare_split(args.data_dir, args.split)
+    data = image_datasets(base_dir, image_size, BATCH_SIZE, seed=args.seed)
+    feats = {name: extract_features(conv_base, scaling, ds) for name, ds in data.items()}
+    feature_shape = feats["train"][0].shape[1:]
+    for name, (x, _) in feats.items():
+        print(f"{name} features: {x.shape}")
+    flat = {name: (x.reshape(len(x), -1), y) for name, (x, y) in feats.items()}
+
+    # Train the classifier on the features
+    classifier = build_classifier(feature_shape)
+    history = classifier.fit(
+        *flat["train"],
+        epochs=args.epochs,
+        batch_size=BATCH_SIZE,
+        validation_data=flat["validation"],
+        verbose=2,
+    )
+    run.save_figure(plot_history(history, f"{args.base} features: "), "_curves.png")
+
+    # Evaluate
+    test_loss, test_acc = classifier.evaluate(*flat["test"], verbose=0)
+    print(f"test_acc: {test_acc:.4f}")
+    # base + classifier as one model on raw pixels, for the visualization scripts
+    model = keras.Sequential(
+        [keras.Input((image_size, image_size, 3)), scaling, conv_base, layers.Flatten(), classifier]
+    )
+    model_path = save_model(run, model)
+    return run.finish(
+        {
+            **history_metrics(history),
+            "test_accuracy": test_acc,
+            "test_loss": test_loss,
+            "features_shape": {name: list(x.shape) for name, (x, _) in feats.items()},
+            "base": args.base,
+            "image_size": image_size,
+            "model_file": str(model_path),
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()

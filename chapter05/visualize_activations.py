@@ -1,0 +1,184 @@
+"""Visualizing intermediate activations of the Dogs vs. Cats convnet.
+
+Deep Learning with Python, section 5.4.1. The convnet trained with data augmentation (section
+5.2.5) is loaded, and a model is built that returns the outputs of its first eight layers (the
+four Conv2D and four MaxPooling2D layers) for one input. One test picture of a cat (cat.1700.jpg)
+goes in; every channel of every layer's activation is drawn in a grid, 16 channels per row, after
+the book's display normalization. Early layers keep almost all of the picture (edge detectors);
+deeper ones become abstract ("cat ear", "cat eye"), and more of their channels stay blank.
+
+Keras 2 -> Keras 3, line by line:
+  load_model("cats_and_dogs_small_2.h5") -> keras.models.load_model(<results>/chapter05/models/
+                                            dogs_vs_cats_augmentation.keras)  (--model)
+  image.load_img(path, target_size=(150, 150)); img_to_array; /255
+                                         -> dlwp.datasets.load_image_array at the model's input
+                                            size; the model's own Rescaling layer does the /255
+  models.Model(inputs=model.input, outputs=[layer.output for layer in model.layers[:8]])
+                                         -> keras.Model(model.inputs, [the Conv2D/MaxPooling2D
+                                            layers' outputs])  (our model also starts with its
+                                            augmentation and Rescaling layers, which are skipped)
+
+The model comes from chapter05/dogs_vs_cats_augmentation.py (run it first); here it was trained at
+that script's quick-profile input size (96x96), so the maps are smaller than the book's 148x148.
+`--image` takes a file, or a path inside the data folder (default: the book's cat.1700.jpg).
+
+Book: 8 layers shown; the first layer's activation has shape (1, 148, 148, 32).
+
+Run:  python chapter05/visualize_activations.py [--model PATH.keras] [--image PATH]
+"""
+
+from pathlib import Path
+
+import keras
+import matplotlib
+import numpy as np
+from keras import layers
+
+from dlwp import UserError, cli, datasets, results
+
+matplotlib.use("Agg")  # headless: write PNGs, never open a window
+import matplotlib.pyplot as plt  # noqa: E402
+
+PROFILES = {
+    "smoke": {"max_layers": 8, "images_per_row": 16},
+    "quick": {"max_layers": 8, "images_per_row": 16},
+    "full": {"max_layers": 8, "images_per_row": 16},
+}
+BOOK = {"layers_shown": 8, "first_layer_activation_shape": [1, 148, 148, 32]}
+DEFAULT_MODEL = "chapter05/models/dogs_vs_cats_augmentation.keras"  # under --output-dir
+DEFAULT_IMAGE = "datasets/dogs-vs-cats/train/cat.1700.jpg"  # the book's test picture
+
+
+def load_model(path):
+    """A saved Keras model, or a UserError saying how to make it."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(
+            f"no trained model at {path}: run chapter05/dogs_vs_cats_augmentation.py first, "
+            "or pass --model PATH to a saved .keras model"
+        )
+    try:
+        return keras.models.load_model(path)
+    except Exception as exc:  # Keras raises many types for a bad file
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        raise UserError(f"{path} is not a loadable Keras model ({reason})") from None
+
+
+def find_image(image, data_dir=None) -> Path:
+    """A file path as given, else a path inside the data folder (datasets/...)."""
+    path = Path(image).expanduser()
+    if path.is_file():
+        datasets._record(path.resolve(), "input image")
+        return path
+    return datasets.find_file(image, data_dir, "input image")
+
+
+def load_input(image_path, model):
+    """The image as a (1, H, W, 3) float32 batch in [0, 255] at the model's input size."""
+    height, width = model.input_shape[1:3]
+    return datasets.load_image_array(image_path, (height, width))[None]
+
+
+def activation_model(model, max_layers=8):
+    """A model returning the outputs of the first `max_layers` Conv2D/MaxPooling2D layers."""
+    chosen = [
+        layer for layer in model.layers if isinstance(layer, (layers.Conv2D, layers.MaxPooling2D))
+    ][:max_layers]
+    if not chosen:
+        raise UserError(
+            f"{model.name} has no Conv2D or MaxPooling2D layers at its top level: "
+            "pass a convnet such as the one chapter05/dogs_vs_cats_augmentation.py saves"
+        )
+    names = [layer.name for layer in chosen]
+    return keras.Model(model.inputs, [layer.output for layer in chosen]), names
+
+
+def channel_grid(activation, images_per_row=16):
+    """The book's display grid of one layer's (1, h, w, c) activation: uint8 (rows*h, 16*w).
+
+    Each channel is standardized, scaled by 64 around 128 and clipped to [0, 255].
+    """
+    _, height, width, n_features = activation.shape
+    n_rows = -(-n_features // images_per_row)
+    grid = np.zeros((n_rows * height, images_per_row * width), dtype="uint8")
+    for index in range(n_features):
+        channel = activation[0, :, :, index].astype("float64")
+        channel = channel - channel.mean()
+        channel = channel / (channel.std() + 1e-5) * 64 + 128
+        row, col = divmod(index, images_per_row)
+        grid[row * height : (row + 1) * height, col * width : (col + 1) * width] = np.clip(
+            channel, 0, 255
+        ).astype("uint8")
+    return grid
+
+
+def plot_grids(names, grids, image):
+    heights = [g.shape[0] / g.shape[1] for g in grids]
+    fig, axes = plt.subplots(
+        len(grids) + 1,
+        1,
+        figsize=(12, 12 * (sum(heights) + 0.25) + 0.5 * len(grids)),
+        gridspec_kw={"height_ratios": [0.25, *heights]},
+    )
+    axes[0].imshow(image.astype("uint8"))
+    axes[0].set_title("input")
+    for ax, name, grid in zip(axes[1:], names, grids):
+        ax.imshow(grid, aspect="auto", cmap="viridis")
+        ax.set_title(f"{name}: {grid.shape[0]}x{grid.shape[1]} grid of channels")
+    for ax in axes:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def parse_args(argv=None):
+    parser = cli.parser(__doc__, PROFILES)
+    parser.add_argument(
+        "--model", help=f"a saved .keras model (default <output-dir>/{DEFAULT_MODEL})"
+    )
+    parser.add_argument("--image", default=DEFAULT_IMAGE, help="an image file or data-folder path")
+    args = cli.parse(parser, argv)
+    args.model = args.model or str(args.output_dir / DEFAULT_MODEL)
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    run = results.Run(__file__, args, "Intermediate activations of the Dogs vs. Cats convnet", BOOK)
+
+    # Model and input
+    model = load_model(args.model)
+    image_path = find_image(args.image, args.data_dir)
+    x = load_input(image_path, model)
+    print(f"{image_path}: input {x.shape}; model {Path(args.model).name}")
+
+    # Activations
+    act_model, names = activation_model(model, args.max_layers)
+    activations = act_model.predict(x, verbose=0)
+    if not isinstance(activations, (list, tuple)):
+        activations = [activations]
+    activations = [np.asarray(a) for a in activations]
+    for name, act in zip(names, activations):
+        print(f"{name}: {act.shape}")
+
+    # Visualize
+    grids = [channel_grid(a, args.images_per_row) for a in activations]
+    run.save_figure(plot_grids(names, grids, x[0]), ".png")
+    blank = {
+        name: round(float(np.mean(a[0].reshape(-1, a.shape[-1]).max(axis=0) <= 0)), 4)
+        for name, a in zip(names, activations)
+    }
+    return run.finish(
+        {
+            "layers_shown": len(names),
+            "first_layer_activation_shape": list(activations[0].shape),
+            "activation_shapes": {n: list(a.shape) for n, a in zip(names, activations)},
+            "blank_channel_fraction": blank,
+            "model": str(args.model),
+            "image": str(image_path),
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,199 @@
+"""Visualizing convnet filters: the input pattern each filter responds to most.
+
+Deep Learning with Python, section 5.4.2. For one filter of one layer of the ImageNet VGG16
+conv base, the loss is the mean activation of that filter; starting from a gray image with noise,
+gradient ascent on the input (40 steps of size 1, the gradient normalized by its L2 norm) finds an
+image that maximizes it. The book draws the first 64 filters of block1_conv1 ... block4_conv1 in
+8x8 grids: simple colors and edges in block 1, textures deeper down (feathers, eyes, leaves).
+
+Keras 2 -> Keras 3, line by line:
+  loss = K.mean(layer_output[:, :, :, filter_index])
+  grads = K.gradients(loss, model.input)[0]; iterate = K.function([model.input], [loss, grads])
+                                   -> with tf.GradientTape() as tape: tape.watch(images); ...
+                                      tape.gradient(loss, images)
+  grads /= (K.sqrt(K.mean(K.square(grads))) + 1e-5) -> the same with tf ops
+  `generate_pattern` ascends one filter; here `generate_patterns` ascends a whole batch of
+  images at once, one filter each (the losses are independent, so each image gets exactly the
+  gradient the book's loop would give it), which is many times faster on a CPU.
+
+VGG16's ImageNet weights are looked for under `<data>/models/` with Keras' file name; without
+them the default run stops with one clear error. `--base mobilenet` draws the filters of Keras'
+ImageNet MobileNet v1 (alpha 0.25) instead: layers conv_pw_1, conv_pw_3, conv_pw_5 and conv_pw_11
+(the pointwise convolutions, before batch normalization), on inputs scaled to [-1, 1] as that
+network was trained; results are labelled with it. `--model PATH` draws a saved model's own
+Conv2D layers. `--weights none` is for smoke tests only.
+
+Quick profile: as full, the book's grids: the first 64 filters of each layer (fewer where the
+layer has fewer), 64x64 patterns, 40 steps.
+
+Book (VGG16): 4 grids of 64 filter patterns (block1_conv1 ... block4_conv1).
+
+Run:  python chapter05/visualize_filters.py [--base vgg16|mobilenet] [--weights ...] [--model PATH]
+"""
+
+from pathlib import Path
+
+import keras
+import matplotlib
+import numpy as np
+import tensorflow as tf
+from keras import layers
+
+from chapter05.visualize_activations import load_model
+from dlwp import UserError, cli, datasets, results
+
+matplotlib.use("Agg")  # headless: write PNGs, never open a window
+import matplotlib.pyplot as plt  # noqa: E402
+
+PROFILES = {
+    "smoke": {"filters": 4, "size": 32, "steps": 3},
+    "quick": {"filters": 64, "size": 64, "steps": 40},
+    "full": {"filters": 64, "size": 64, "steps": 40},
+}
+BOOK = {"layers": ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1"], "filters": 64}
+BASES = ("vgg16", "mobilenet")
+LAYERS = {
+    "vgg16": ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1"],
+    "mobilenet": ["conv_pw_1", "conv_pw_3", "conv_pw_5", "conv_pw_11"],
+}
+
+
+def build_base(base, weights, size):
+    shape = (size, size, 3)
+    if base == "vgg16":
+        return keras.applications.VGG16(weights=weights, include_top=False, input_shape=shape)
+    return keras.applications.MobileNet(
+        input_shape=shape, alpha=0.25, include_top=False, weights=weights
+    )
+
+
+def base_scaling(base):
+    """What is applied to [0, 255] images before the base: the book feeds VGG16 raw pixels;
+    MobileNet was trained on [-1, 1]."""
+    if base == "mobilenet":
+        return layers.Rescaling(1.0 / 127.5, offset=-1.0)
+    return None
+
+
+def feature_model(model, layer_name, scaling=None):
+    """Input image in [0, 255] -> the output of `layer_name`."""
+    try:
+        output = model.get_layer(layer_name).output
+    except ValueError:
+        raise UserError(
+            f"{model.name} has no layer {layer_name!r}; pick one with --layers"
+        ) from None
+    inner = keras.Model(model.inputs, output)
+    if scaling is None:
+        return inner
+    inputs = keras.Input(model.input_shape[1:])
+    return keras.Model(inputs, inner(scaling(inputs)))
+
+
+def generate_patterns(model, filter_indices, size=150, steps=40, step=1.0, seed=0):
+    """Gradient ascent on a batch of inputs, image i maximizing the mean of filter
+    `filter_indices[i]` of `model`'s output; returns the raw float images (n, size, size, 3)."""
+    rng = np.random.default_rng(seed)
+    images = tf.Variable(
+        rng.random((len(filter_indices), size, size, 3)) * 20 + 128.0, dtype="float32"
+    )
+    mask = tf.one_hot(filter_indices, int(model.output_shape[-1]))  # (n, channels)
+    for _ in range(steps):
+        with tf.GradientTape() as tape:
+            activation = model(images)  # (n, h, w, channels)
+            per_image = tf.reduce_mean(activation, axis=(1, 2))  # (n, channels)
+            loss = tf.reduce_sum(per_image * mask)  # sum of each image's own filter mean
+        grads = tape.gradient(loss, images)
+        grads /= tf.sqrt(tf.reduce_mean(tf.square(grads), axis=(1, 2, 3), keepdims=True)) + 1e-5
+        images.assign_add(grads * step)
+    return images.numpy()
+
+
+def generate_pattern(model, filter_index, size=150, steps=40, step=1.0):
+    """The book's function: the pattern of one filter, as a displayable uint8 image."""
+    return deprocess_image(generate_patterns(model, [filter_index], size, steps, step)[0])
+
+
+def deprocess_image(x):
+    """The book's: standardize to std 0.1 around 0.5, clip to [0, 1], then uint8 [0, 255]."""
+    x = np.asarray(x, dtype="float64")
+    x = x - x.mean()
+    x = x / (x.std() + 1e-5) * 0.1 + 0.5
+    return (np.clip(x, 0, 1) * 255).astype("uint8")
+
+
+def pattern_grid(patterns, per_row=8, margin=5):
+    """Images (n, s, s, 3) uint8 -> one grid image with black margins, as in the book."""
+    n, size = len(patterns), patterns.shape[1]
+    rows = -(-n // per_row)
+    grid = np.zeros((rows * size + (rows - 1) * margin, per_row * size + (per_row - 1) * margin, 3))
+    for i, pattern in enumerate(patterns):
+        r, c = divmod(i, per_row)
+        top, left = r * (size + margin), c * (size + margin)
+        grid[top : top + size, left : left + size] = pattern
+    return grid.astype("uint8")
+
+
+def parse_args(argv=None):
+    parser = cli.parser(__doc__, PROFILES)
+    cli.add_weights_flags(parser, BASES, "vgg16")
+    parser.add_argument("--model", help="a saved .keras model: draw its own Conv2D layers")
+    parser.add_argument("--layers", help="comma-separated layer names (default: 4 per network)")
+    parser.add_argument("--filters", type=cli.positive_int, help="filters per layer")
+    parser.add_argument("--size", type=cli.positive_int, help="pattern side, pixels")
+    parser.add_argument("--steps", type=cli.positive_int, help="gradient-ascent steps")
+    return cli.parse(parser, argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    variant = "model" if args.model else (None if args.base == "vgg16" else args.base)
+    what = Path(args.model).name if args.model else f"the ImageNet {args.base}"
+    run = results.Run(__file__, args, f"Filter patterns of {what}", BOOK, variant=variant)
+
+    # Model
+    if args.model:
+        model, scaling = load_model(args.model), None
+        names = [layer.name for layer in model.layers if isinstance(layer, layers.Conv2D)][:4]
+        size = model.input_shape[1] or args.size
+    else:
+        weights = datasets.find_weights(args.base, False, args.weights, args.data_dir)
+        model, scaling = build_base(args.base, weights, args.size), base_scaling(args.base)
+        names, size = LAYERS[args.base], args.size
+    names = args.layers.split(",") if args.layers else names
+    if not names:
+        raise UserError(f"{what} has no Conv2D layers at its top level; pass --layers")
+
+    # Gradient ascent, one batch per layer
+    grids, counts = [], {}
+    for name in names:
+        features = feature_model(model, name, scaling)
+        n = min(args.filters, int(features.output_shape[-1]))
+        raw = generate_patterns(features, list(range(n)), size, args.steps)
+        patterns = np.stack([deprocess_image(p) for p in raw])
+        grids.append(pattern_grid(patterns))
+        counts[name] = n
+        print(f"{name}: {n} patterns of {size}x{size}")
+
+    # Visualize
+    fig, axes = plt.subplots(len(grids), 1, figsize=(9, 9.6 * len(grids) / 2 + 1))
+    for ax, name, grid in zip(np.atleast_1d(axes), names, grids):
+        ax.imshow(grid)
+        ax.set_title(f"{name}: first {counts[name]} filters")
+        ax.axis("off")
+    fig.tight_layout()
+    run.save_figure(fig, ".png")
+    return run.finish(
+        {
+            "layers": names,
+            "filters": max(counts.values()),
+            "filters_per_layer": counts,
+            "pattern_size": size,
+            "network": what,
+            "grid_std": [round(float(g.std()), 2) for g in grids],
+        }
+    )
+
+
+if __name__ == "__main__":
+    main()
