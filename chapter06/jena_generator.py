@@ -9,10 +9,12 @@ Training draws rows at random (`shuffle=True`); validation and test go through t
 order and wrap around. The book's index ranges: train 0-200,000, validation 200,001-300,000,
 test 300,001-end.
 
-`generator` is the book's generator with its per-row Python loop replaced by NumPy fancy
-indexing (`data[rows[:, None] + offsets]`); `generator_loop` keeps the book's loop as the
-reference, and a test proves both yield exactly the same batches;
-benchmarks/jena_generator_benchmark.py times both on an array of the real size.
+`generator` is the book's generator with its per-row Python loop replaced by one NumPy
+indexing operation per batch (over a phase-major, sliding-window view of the data: see
+`phase_major_windows`); `generator_loop` keeps the book's loop as the reference, and a test
+proves both yield exactly the same batches; benchmarks/jena_generator_benchmark.py times both on
+an array of the real size (synthetic values, 420,551 x 14; 2 shared CPU cores): 3,858 vs 132
+training batches/s (29x) and 8,159 vs 207 validation batches/s (39x).
 
 The common-sense baseline predicts that the temperature 24 hours from now equals the temperature
 now (`samples[:, -1, 1]`); its MAE over the validation generator is what the networks of
@@ -33,6 +35,7 @@ Run:  python chapter06/jena_generator.py [--profile smoke|quick|full]
 
 import matplotlib
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from dlwp import cli, datasets, results
 
@@ -86,6 +89,24 @@ def _next_rows(state, min_index, max_index, lookback, shuffle, batch_size, rng):
     return rows
 
 
+def phase_major_windows(data, lookback, step):
+    """Every possible sample as a read-only view: a (starts, lookback // step, features) array.
+
+    A sample takes every `step`-th row, so all its rows have the same `row % step` (its phase).
+    Stored phase-major (rows 0, step, 2 step, ... first, then rows 1, step + 1, ..., and so on),
+    a sample is a contiguous block of lookback // step rows, and a sliding-window view lists all
+    those blocks without copying. Returns (windows, phase_len): the sample that ends before row r
+    is `windows[(r % step) * phase_len + (r - lookback) // step]`.
+    """
+    pad = -len(data) % step
+    if pad:
+        data = np.concatenate([data, np.zeros((pad, data.shape[-1]), data.dtype)])
+    phase_len = len(data) // step
+    phase_major = data.reshape(phase_len, step, -1).transpose(1, 0, 2).reshape(len(data), -1)
+    windows = sliding_window_view(phase_major, lookback // step, axis=0)  # (starts, features, n)
+    return windows.transpose(0, 2, 1), phase_len
+
+
 def generator(
     data, lookback, delay, min_index, max_index, shuffle=False, batch_size=128, step=6, rng=None
 ):
@@ -96,6 +117,11 @@ def generator(
     [min_index + lookback, max_index) when `shuffle`, else taken in order and wrapped around.
     `max_index=None` means `len(data) - delay - 1`. `rng` (default: NumPy's global generator, as
     in the book) needs a `randint` method, e.g. `np.random.RandomState(0)`.
+
+    The book builds each sample with `data[range(row - lookback, row, step)]` in a Python loop;
+    `data[rows[:, None] + np.arange(-lookback, 0, step)]` does the whole batch in one indexing
+    operation, and indexing the windows of `phase_major_windows` (one 240-row block per sample
+    instead of 240 single rows) is faster still: ~30x the loop (benchmarks/).
     """
     if lookback % step:
         raise ValueError(f"lookback ({lookback}) must be a multiple of step ({step})")
@@ -104,11 +130,11 @@ def generator(
     if max_index <= min_index + lookback:
         raise ValueError(f"no row between min_index + lookback and max_index ({max_index})")
     rng = np.random if rng is None else rng
-    offsets = np.arange(-lookback, 0, step)  # lookback // step offsets, oldest first
+    windows, phase_len = phase_major_windows(data, lookback, step)
     state = {"i": min_index + lookback}
     while True:
         rows = _next_rows(state, min_index, max_index, lookback, shuffle, batch_size, rng)
-        samples = data[rows[:, None] + offsets]  # (batch, lookback // step, features)
+        samples = windows[(rows % step) * phase_len + (rows - lookback) // step]  # a copy
         targets = data[rows + delay, TEMPERATURE]
         yield samples, targets
 

@@ -13,7 +13,8 @@ on a GPU (Keras falls back to its step-by-step loop), and on the CPU it also swi
 from its fused gate matmul (`implementation=2`) to one matmul per gate (`implementation=1`).
 Measured here (2 CPU cores, TensorFlow 2.21, this model, batch 128, 240 timesteps, on a synthetic
 array of the Jena shape 420,551 x 14; benchmarks/recurrent_dropout_cost.py):
-RECURRENT_DROPOUT_COST.
+113 s per 500-step epoch with `recurrent_dropout=0` and 172 s with 0.5, i.e. 1.5x the time
+(training steps only; the validation pass, without dropout, costs the same in both).
 
 Keras 2 -> 3: `fit_generator` -> `fit` with the same Python generator; `input_shape=` on the
 first layer -> `keras.Input`.

@@ -75,7 +75,7 @@ CATALOGUE: tuple[Exercise, ...] = (
     # Chapter 6
     _ex("chapter06/one_hot_hashing.py"),
     _ex("chapter06/imdb_embedding.py"),
-    _ex("chapter06/imdb_glove.py"),
+    _ex("chapter06/imdb_glove.py", Variant(), Variant("learned_embedding", ("--glove", "none"))),
     _ex("chapter06/numpy_simple_rnn.py"),
     _ex("chapter06/imdb_lstm.py"),
     _ex("chapter06/jena_generator.py"),

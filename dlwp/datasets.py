@@ -697,7 +697,9 @@ def find_jena_csv(data_dir=None) -> Path:
             try:
                 archive = download(JENA_ZIP, data_dir)
             except UserError as exc:
-                raise UserError(f"{JENA_CSV} not found, nor its archive: {exc}") from None
+                parts = str(exc).split("; ")  # keep download()'s reason, name both files
+                reason = parts[1] if len(parts) > 2 else "download failed"
+                raise UserError(missing_message([JENA_CSV, JENA_ZIP], data_dir, reason)) from None
         _record(archive, "Jena climate 2009-2016 (zip)")
         path = _extract_jena(archive, data_dir)
     _record(path, "Jena climate 2009-2016 CSV")

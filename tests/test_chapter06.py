@@ -101,15 +101,23 @@ def _data(rows=3000, features=14, seed=0):
 
 
 @pytest.mark.parametrize("shuffle", [True, False])
-def test_generator_yields_what_the_book_loop_yields(shuffle):
-    data = _data()
+@pytest.mark.parametrize("step", [6, 3])
+def test_generator_yields_what_the_book_loop_yields(shuffle, step):
+    data = _data(rows=3001)  # not a multiple of step: the phase-major copy is padded
     kwargs = dict(lookback=120, delay=24, min_index=100, max_index=1500, shuffle=shuffle)
-    kwargs.update(batch_size=32, step=6)
+    kwargs.update(batch_size=32, step=step)
     fast = generator(data, rng=np.random.RandomState(7), **kwargs)
     slow = generator_loop(data, rng=np.random.RandomState(7), **kwargs)
     for _ in range(50):  # sequential: 1,280 rows per 40 batches, so it wraps around
         (s1, t1), (s2, t2) = next(fast), next(slow)
-        assert s1.shape == (32, 20, 14) and t1.shape == (32,)
+        assert s1.shape == (32, 120 // step, 14) and t1.shape == (32,)
+        assert np.array_equal(s1, s2) and np.array_equal(t1, t2)
+    # to the end of the data (max_index=None), where the padding is
+    kwargs.update(max_index=None, min_index=2000)
+    fast = generator(data, rng=np.random.RandomState(8), **kwargs)
+    slow = generator_loop(data, rng=np.random.RandomState(8), **kwargs)
+    for _ in range(30):
+        (s1, t1), (s2, t2) = next(fast), next(slow)
         assert np.array_equal(s1, s2) and np.array_equal(t1, t2)
 
 
