@@ -635,6 +635,197 @@ def find_weights(base: str, include_top: bool, weights: str, data_dir=None) -> s
     return str(path.resolve())
 
 
+# ---------------------------------------------------------------------------------------------
+# Chapter 5: Dogs vs. Cats (Kaggle originals and the book's small split), ImageNet class names
+
+DOGS_VS_CATS_SOURCE = "datasets/dogs-vs-cats/train"  # Kaggle's train/ folder, flat: cat.0.jpg ...
+DOGS_VS_CATS_CLASSES = ("cat", "dog")  # file prefixes; label 0, label 1 (folders: cats, dogs)
+
+
+def find_dogs_vs_cats_source(n_per_class: int = 2000, data_dir=None) -> Path:
+    """Kaggle's flat `train/` folder, checked to hold `{cat,dog}.{0..n_per_class-1}.jpg`.
+
+    Kaggle needs a login, so there is no download: a missing folder or missing files raise a
+    UserError naming them and how to provide them.
+    """
+    folder = locate(DOGS_VS_CATS_SOURCE, data_dir)
+    if folder is None or not folder.is_dir():
+        raise UserError(
+            missing_message(
+                DOGS_VS_CATS_SOURCE,
+                data_dir,
+                "it is Kaggle's Dogs vs. Cats train/ folder (cat.0.jpg ... dog.12499.jpg, "
+                "https://www.kaggle.com/c/dogs-vs-cats/data, a login is needed)",
+            )
+        )
+    names = {p.name for p in folder.iterdir()}
+    missing = [
+        f"{c}.{i}.jpg"
+        for c in DOGS_VS_CATS_CLASSES
+        for i in range(n_per_class)
+        if f"{c}.{i}.jpg" not in names
+    ]
+    if missing:
+        more = f", ... ({len(missing)} in all)" if len(missing) > 5 else ""
+        shown = ", ".join(missing[:5]) + more
+        raise UserError(
+            f"{folder} is incomplete: {shown} missing; the book's split needs "
+            f"cat.0-{n_per_class - 1}.jpg and dog.0-{n_per_class - 1}.jpg from Kaggle's train/"
+        )
+    _record(folder, "Dogs vs. Cats (Kaggle train/ originals)")
+    return folder
+
+
+def check_jpeg(path) -> None:
+    """Decode `path` fully (at reduced scale, fast); UserError naming it when it does not."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(read_bytes_checked(path))) as img:
+            if img.format != "JPEG":
+                raise UserError(f"{path} is not a JPEG (it is {img.format}); replace it")
+            img.draft("RGB", (64, 64))
+            img.load()
+    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise UserError(
+            f"{path} is not a decodable JPEG ({exc}); replace it with the Kaggle original"
+        ) from None
+
+
+def dogs_vs_cats_small_dir(name: str = "cats_and_dogs_small", data_dir=None) -> Path:
+    """Where the prepared split lives: a derived cache in the writable data folder."""
+    return writable_root(data_dir) / "datasets" / name
+
+
+def find_dogs_vs_cats_small(
+    counts: dict[str, int], name: str = "cats_and_dogs_small", data_dir=None
+) -> Path:
+    """The prepared split `<name>/{train,validation,test}/{cats,dogs}/`, checked against `counts`
+    (images per class per subset); UserError when it is missing or has other counts."""
+    folder = locate(f"datasets/{name}", data_dir)
+    if folder is None:
+        raise UserError(
+            missing_message(
+                f"datasets/{name}",
+                data_dir,
+                "it is made by chapter05/dogs_vs_cats_prepare.py: run that first",
+            )
+        )
+    for subset, n in counts.items():
+        for cls in DOGS_VS_CATS_CLASSES:
+            sub = folder / subset / f"{cls}s"
+            found = len(list(sub.glob("*.jpg"))) if sub.is_dir() else 0
+            if found != n:
+                raise UserError(
+                    f"{sub} holds {found} images, not {n}: run "
+                    "chapter05/dogs_vs_cats_prepare.py again to rebuild it"
+                )
+    _record(folder, "Dogs vs. Cats, the book's small split (made from the Kaggle originals)")
+    return folder
+
+
+REMOTES["models/imagenet_class_index.json"] = Remote(
+    "https://storage.googleapis.com/download.tensorflow.org/data/imagenet_class_index.json",
+    "c2c37ea517e94d9795004a39431a14cb",
+)
+
+
+def load_imagenet_class_index(data_dir=None) -> list[tuple[str, str]]:
+    """The 1000 ImageNet classes as (wordnet id, name), in the order of the models' outputs."""
+    path = find_file("models/imagenet_class_index.json", data_dir, "ImageNet class names")
+    try:
+        index = json.loads(Path(path).read_text(encoding="utf-8"))
+        return [tuple(index[str(i)]) for i in range(1000)]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise UserError(f"{path} is not Keras' imagenet_class_index.json ({exc!r})") from None
+
+
+# ---- Chapter 8: generative deep learning (CIFAR-10 frogs for the GAN) -------------------------
+
+CIFAR10_FROG = 6  # CIFAR-10 label of "frog"
+REMOTES["datasets/cifar-10-python.tar.gz"] = Remote(
+    "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+    "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
+)
+
+
+class _NumpyOnlyUnpickler:
+    """Unpickle a CIFAR batch allowing NumPy array reconstruction only (no arbitrary code)."""
+
+    ALLOWED = {
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+    }
+
+    @classmethod
+    def load(cls, data: bytes):
+        import pickle
+
+        class Restricted(pickle.Unpickler):
+            def find_class(self, module, name):
+                if (module, name) in cls.ALLOWED:
+                    return super().find_class(module, name)
+                raise pickle.UnpicklingError(f"forbidden global {module}.{name}")
+
+        return Restricted(io.BytesIO(data), encoding="bytes").load()
+
+
+def _cifar10_frogs_from_tar(path: Path) -> np.ndarray:
+    """`x_train[y_train[:, 0] == 6]` of `keras.datasets.cifar10.load_data()`, from the tarball."""
+    import pickle
+
+    batches = {}
+    try:
+        with tarfile.open(path, "r:*") as tar:
+            for member in tar:
+                name = member.name.split("/")
+                if member.isfile() and name[-1].startswith("data_batch_"):
+                    batches[name[-1]] = _NumpyOnlyUnpickler.load(tar.extractfile(member).read())
+    except (tarfile.TarError, EOFError, OSError, zlib.error, pickle.UnpicklingError) as exc:
+        raise UserError(
+            f"{path} is not a readable CIFAR-10 python archive ({type(exc).__name__}: {exc}); "
+            "download it again"
+        ) from None
+    names = [f"data_batch_{i}" for i in range(1, 6)]
+    _check(all(n in batches for n in names), path, f"has {sorted(batches)}, not {names}")
+    frogs = []
+    for n in names:
+        batch = batches[n]
+        _check(isinstance(batch, dict) and b"data" in batch and b"labels" in batch, path, n)
+        data, labels = np.asarray(batch[b"data"]), np.asarray(batch[b"labels"])
+        _check(data.dtype == np.uint8 and data.ndim == 2 and data.shape[1] == 3072, path, n)
+        _check(labels.shape == (len(data),), path, f"{n}: {len(labels)} labels")
+        images = data.reshape(len(data), 3, 32, 32).transpose(0, 2, 3, 1)
+        frogs.append(images[labels == CIFAR10_FROG])
+    return np.concatenate(frogs)
+
+
+def load_cifar10_frogs(data_dir=None) -> np.ndarray:
+    """The CIFAR-10 training frogs, uint8 (n, 32, 32, 3), in Keras' order (5,000 in the real set).
+
+    `datasets/cifar10_frogs.npz` (key `x_train`) when present; else the official
+    `cifar-10-python.tar.gz` (local, else downloaded with Keras), label 6 selected.
+    """
+    rels = ["datasets/cifar10_frogs.npz", "datasets/cifar-10-python.tar.gz"]
+    path = locate(rels, data_dir)
+    if path is None and _offline():
+        raise UserError(missing_message(rels, data_dir, f"downloads are off (${OFFLINE_ENV})"))
+    if path is None:
+        path = download("datasets/cifar-10-python.tar.gz", data_dir)
+    if path.name.endswith(".npz"):
+        _record(path, "CIFAR-10 training frogs (label 6)")
+        x = _load_npz(path, ["x_train"])["x_train"]
+    else:
+        _record(path, "CIFAR-10 (frogs, label 6, selected)")
+        x = _cifar10_frogs_from_tar(path)
+    _check(x.dtype == np.uint8, path, f"x_train has dtype {x.dtype}, not uint8")
+    _check(x.ndim == 4 and x.shape[1:] == (32, 32, 3), path, f"x_train has shape {x.shape}")
+    _check(len(x) > 0, path, "no frog images")
+    return x
+
+
 # ---- Chapter 6: Jena climate CSV, GloVe word vectors -------------------------------------------
 
 import warnings  # noqa: E402
@@ -765,108 +956,3 @@ def find_glove(path=None, data_dir=None) -> Path:
     found = found.resolve()
     _record(found, "GloVe word vectors")
     return found
-
-
-# ---------------------------------------------------------------------------------------------
-# Chapter 5: Dogs vs. Cats (Kaggle originals and the book's small split), ImageNet class names
-
-DOGS_VS_CATS_SOURCE = "datasets/dogs-vs-cats/train"  # Kaggle's train/ folder, flat: cat.0.jpg ...
-DOGS_VS_CATS_CLASSES = ("cat", "dog")  # file prefixes; label 0, label 1 (folders: cats, dogs)
-
-
-def find_dogs_vs_cats_source(n_per_class: int = 2000, data_dir=None) -> Path:
-    """Kaggle's flat `train/` folder, checked to hold `{cat,dog}.{0..n_per_class-1}.jpg`.
-
-    Kaggle needs a login, so there is no download: a missing folder or missing files raise a
-    UserError naming them and how to provide them.
-    """
-    folder = locate(DOGS_VS_CATS_SOURCE, data_dir)
-    if folder is None or not folder.is_dir():
-        raise UserError(
-            missing_message(
-                DOGS_VS_CATS_SOURCE,
-                data_dir,
-                "it is Kaggle's Dogs vs. Cats train/ folder (cat.0.jpg ... dog.12499.jpg, "
-                "https://www.kaggle.com/c/dogs-vs-cats/data, a login is needed)",
-            )
-        )
-    names = {p.name for p in folder.iterdir()}
-    missing = [
-        f"{c}.{i}.jpg"
-        for c in DOGS_VS_CATS_CLASSES
-        for i in range(n_per_class)
-        if f"{c}.{i}.jpg" not in names
-    ]
-    if missing:
-        more = f", ... ({len(missing)} in all)" if len(missing) > 5 else ""
-        shown = ", ".join(missing[:5]) + more
-        raise UserError(
-            f"{folder} is incomplete: {shown} missing; the book's split needs "
-            f"cat.0-{n_per_class - 1}.jpg and dog.0-{n_per_class - 1}.jpg from Kaggle's train/"
-        )
-    _record(folder, "Dogs vs. Cats (Kaggle train/ originals)")
-    return folder
-
-
-def check_jpeg(path) -> None:
-    """Decode `path` fully (at reduced scale, fast); UserError naming it when it does not."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(read_bytes_checked(path))) as img:
-            if img.format != "JPEG":
-                raise UserError(f"{path} is not a JPEG (it is {img.format}); replace it")
-            img.draft("RGB", (64, 64))
-            img.load()
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise UserError(
-            f"{path} is not a decodable JPEG ({exc}); replace it with the Kaggle original"
-        ) from None
-
-
-def dogs_vs_cats_small_dir(name: str = "cats_and_dogs_small", data_dir=None) -> Path:
-    """Where the prepared split lives: a derived cache in the writable data folder."""
-    return writable_root(data_dir) / "datasets" / name
-
-
-def find_dogs_vs_cats_small(
-    counts: dict[str, int], name: str = "cats_and_dogs_small", data_dir=None
-) -> Path:
-    """The prepared split `<name>/{train,validation,test}/{cats,dogs}/`, checked against `counts`
-    (images per class per subset); UserError when it is missing or has other counts."""
-    folder = locate(f"datasets/{name}", data_dir)
-    if folder is None:
-        raise UserError(
-            missing_message(
-                f"datasets/{name}",
-                data_dir,
-                "it is made by chapter05/dogs_vs_cats_prepare.py: run that first",
-            )
-        )
-    for subset, n in counts.items():
-        for cls in DOGS_VS_CATS_CLASSES:
-            sub = folder / subset / f"{cls}s"
-            found = len(list(sub.glob("*.jpg"))) if sub.is_dir() else 0
-            if found != n:
-                raise UserError(
-                    f"{sub} holds {found} images, not {n}: run "
-                    "chapter05/dogs_vs_cats_prepare.py again to rebuild it"
-                )
-    _record(folder, "Dogs vs. Cats, the book's small split (made from the Kaggle originals)")
-    return folder
-
-
-REMOTES["models/imagenet_class_index.json"] = Remote(
-    "https://storage.googleapis.com/download.tensorflow.org/data/imagenet_class_index.json",
-    "c2c37ea517e94d9795004a39431a14cb",
-)
-
-
-def load_imagenet_class_index(data_dir=None) -> list[tuple[str, str]]:
-    """The 1000 ImageNet classes as (wordnet id, name), in the order of the models' outputs."""
-    path = find_file("models/imagenet_class_index.json", data_dir, "ImageNet class names")
-    try:
-        index = json.loads(Path(path).read_text(encoding="utf-8"))
-        return [tuple(index[str(i)]) for i in range(1000)]
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise UserError(f"{path} is not Keras' imagenet_class_index.json ({exc!r})") from None
