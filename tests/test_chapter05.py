@@ -261,11 +261,12 @@ def test_smooth_curve():
 
 
 def test_fine_tuning_smoke(ch5_data, out_dir):
-    m = vgg16_fine_tuning.main(smoke_args(ch5_data, out_dir, "--weights", "none"))["metrics"]
-    assert m["unfrozen_layers"] == ["block5_conv1", "block5_conv2", "block5_conv3"]
-    assert m["trainable_weights_fine_tuning"] == 6 + 4
+    args = smoke_args(ch5_data, out_dir, "--base", "mobilenet", "--weights", "none")
+    m = vgg16_fine_tuning.main(args)["metrics"]
+    assert m["unfrozen_layers"] == ["conv_dw_13", "conv_pw_13"]
+    assert m["trainable_weights_fine_tuning"] == 2 + 4  # two conv kernels + the classifier
     assert 0 <= m["test_accuracy"] <= 1
-    assert (out_dir / "chapter05" / "vgg16_fine_tuning_curves.png").exists()
+    assert (out_dir / "chapter05" / "vgg16_fine_tuning@mobilenet_curves.png").exists()
 
 
 # ---- visualizations ----------------------------------------------------------------------------
