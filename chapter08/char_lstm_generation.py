@@ -48,6 +48,7 @@ BOOK = {
     "final_loss": None,
     "sample_T0.5": None,
     "sample_T1.0": None,
+    "text_file": None,
 }
 MAXLEN = 60
 STEP = 3
@@ -183,7 +184,7 @@ def main(argv=None):
             "min_loss": min(losses),
             "divergence_stop": stopped,
             **excerpts,
-            "text_file": out_path.name,
+            "text_file": f"{run.chapter}/{out_path.name}",
             "n_sequences": len(sentences),
             "n_chars": len(chars),
         }

@@ -37,7 +37,11 @@ PROFILES = {
     "quick": {"iterations": 20, "max_dim": None},
     "full": {"iterations": 20, "max_dim": None},
 }
-BOOK = {"loss_per_octave": "image (no number)", "octave_shapes": None}
+BOOK = {"base": "InceptionV3", "loss_per_octave": "image (no number)", "octave_shapes": None}
+BASE_LABELS = {
+    "inception_v3": "InceptionV3",
+    "mobilenet": "MobileNet (alpha 0.25), substitute: no InceptionV3 weights here",
+}
 BASES = ("inception_v3", "mobilenet")
 DEFAULT_LAYERS = {
     "inception_v3": {"mixed2": 0.2, "mixed3": 3.0, "mixed4": 2.0, "mixed5": 1.5},
@@ -220,6 +224,7 @@ def main(argv=None):
 
     return run.finish(
         {
+            "base": BASE_LABELS[args.base],
             "loss_per_octave": [
                 {"first": ls[0], "last": ls[-1], "steps": len(ls)} if ls else {"steps": 0}
                 for ls in losses

@@ -12,12 +12,12 @@ train the discriminator on fakes (label 1) and real frogs (label 0) with random 
 `save_every` steps (`results/chapter08/gan_step<N>.png`, the last one in RESULTS.md).
 NaN guard: training stops at the first non-finite loss and the results say so.
 
-Book: 10,000 steps of batch 20 on the 5,000 training frogs; width 256 filters in every generator
-and 128 in every discriminator convolution; RMSprop(0.0008) for D and (0.0004) for the GAN, both
-clipvalue=1.0; d_loss settles around 0.69 (the discriminator cannot tell), a_loss around 0.7-1.
-`quick`: 400 steps with 32 generator and 64 discriminator filters (`--gen-width`, `--disc-width`):
-on 2 CPU cores a full-width step takes seconds, a quick one ~0.3 s; its frogs are blurry blobs of
-frog colours, not the book's 10,000-step frogs.
+Book: 10,000 steps of batch 20 on the 5,000 training frogs; 256 filters in every generator and
+128 in every discriminator convolution; RMSprop(0.0008) for D and (0.0004) for the GAN, both
+clipvalue=1.0; d_loss settles around 0.69 (the discriminator cannot tell real from fake).
+`quick`: 1,000 steps with 32 generator and 64 discriminator filters (`--gen-width`,
+`--disc-width`): on 2 CPU cores a full-width step takes seconds, a quick one ~0.16 s; its frogs
+are blurry blobs in frog colours, not the book's 10,000-step frogs.
 
 Ported: `RMSprop(lr=..., clipvalue=1.0, decay=1e-8)` -> `RMSprop(learning_rate=..., clipvalue=1.0)`
 (Keras 3 has no `decay`; 1e-8 per step is negligible); `discriminator.trainable = False` before
@@ -44,10 +44,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 PROFILES = {
     "smoke": {"steps": 3, "gen_width": 8, "disc_width": 8, "save_every": 2, "max_images": 100},
     "quick": {
-        "steps": 400,
+        "steps": 1000,
         "gen_width": 32,
         "disc_width": 64,
-        "save_every": 50,
+        "save_every": 100,
         "max_images": None,
     },
     "full": {
