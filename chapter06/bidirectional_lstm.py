@@ -21,7 +21,7 @@ from dlwp import cli, results
 
 PROFILES = {
     "smoke": {"epochs": 1, "samples": 200, "maxlen": 50},
-    "quick": {"epochs": 3, "samples": None, "maxlen": 500},  # ~45 s per epoch on 2 cores
+    "quick": {"epochs": 6, "samples": None, "maxlen": 500},  # ~40 s per epoch on 2 cores
     "full": {"epochs": 10, "samples": None, "maxlen": 500},
 }
 BOOK = {"best_val_accuracy": 0.8856}

@@ -5,7 +5,7 @@ words per review), embedded in 128 dimensions; two Conv1D(32, 7, relu) layers wi
 MaxPooling1D(5) between them look at 7-word windows, GlobalMaxPooling1D keeps each filter's
 strongest response and Dense(1) scores it. RMSprop with learning rate 1e-4, binary crossentropy,
 batch 128, 20% validation, 10 epochs. A convnet is much cheaper than the LSTM for nearly the same
-accuracy.
+accuracy; at this learning rate it climbs slowly (0.54 after one epoch, 0.83 after ten).
 
 Book: validation accuracy best 0.838.
 
@@ -25,9 +25,10 @@ from chapter06.imdb_embedding import MAX_FEATURES, accuracy_metrics, load_padded
 from dlwp import cli, results
 
 PROFILES = {
-    "smoke": {"epochs": 1, "samples": 200, "maxlen": 50},
-    "quick": {"epochs": 10, "samples": None, "maxlen": 500},
-    "full": {"epochs": 10, "samples": None, "maxlen": 500},
+    "smoke": {"epochs": 1, "samples": 200, "maxlen": 50, "learning_rate": 1e-4},
+    # quick = the book's settings: ~20 s per epoch on 2 cores, 0.83 after 10 epochs
+    "quick": {"epochs": 10, "samples": None, "maxlen": 500, "learning_rate": 1e-4},
+    "full": {"epochs": 10, "samples": None, "maxlen": 500, "learning_rate": 1e-4},
 }
 BOOK = {"best_val_accuracy": 0.838}
 
@@ -35,6 +36,7 @@ BOOK = {"best_val_accuracy": 0.838}
 def parse_args(argv=None):
     parser = cli.parser(__doc__, PROFILES)
     parser.add_argument("--maxlen", type=cli.positive_int, help="words kept per review (500)")
+    parser.add_argument("--learning-rate", type=float, help="RMSprop learning rate (book 1e-4)")
     return cli.parse(parser, argv)
 
 
@@ -59,7 +61,7 @@ def main(argv=None):
         ]
     )
     model.compile(
-        optimizer=keras.optimizers.RMSprop(learning_rate=1e-4),
+        optimizer=keras.optimizers.RMSprop(learning_rate=args.learning_rate),
         loss="binary_crossentropy",
         metrics=["accuracy"],
     )
