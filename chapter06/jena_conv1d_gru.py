@@ -8,6 +8,10 @@ epoch, 20 epochs. The convnet makes the long sequence affordable for the RNN.
 
 Book: validation MAE best ~0.273 (not as good as the regularized GRU, but much faster).
 
+The quick profile (fewer, shorter epochs) is untested on the real series: the Jena CSV was not
+available where this was written, so RESULTS.md says "not measured"; the tests run the script on
+a small CSV in the same format.
+
 Keras 2 -> 3: `fit_generator` -> `fit` with the same Python generator; `input_shape=` on the
 first layer -> `keras.Input`.
 

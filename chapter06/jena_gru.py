@@ -9,6 +9,10 @@ validation MAE is compared with the common-sense baseline (0.29).
 Book: validation MAE best ~0.2644 (about 2.35 degC), beating the baseline of 0.2897; the model
 overfits after a few epochs.
 
+The quick profile (fewer, shorter epochs) is untested on the real series: the Jena CSV was not
+available where this was written, so RESULTS.md says "not measured"; the tests run the script on
+a small CSV in the same format.
+
 Keras 2 -> 3: `fit_generator(train_gen, steps_per_epoch=500, ...)` -> `fit(train_gen,
 steps_per_epoch=500, ...)` with the same Python generator; `RMSprop()` unchanged; the input
 shape `(None, float_data.shape[-1])` goes to `keras.Input`.
