@@ -22,7 +22,7 @@ Keras 2 -> Keras 3, line by line:
 are missing; results are labelled with it. `--weights none` is for smoke tests only.
 
 Quick profile: one pass over the 2,000 training images per epoch (100 steps of 20, as the book)
-and 8 epochs instead of 30; the trainable-weight counts and the model are the book's.
+and 10 epochs instead of 30; the trainable-weight counts and the model are the book's.
 
 Book (VGG16): validation accuracy ~0.96; trainable weights 30 before freezing, 4 after.
 
@@ -49,7 +49,7 @@ matplotlib.use("Agg")  # headless: write PNGs, never open a window
 
 PROFILES = {
     "smoke": {"epochs": 1, "image_size": 32, "split": SMOKE_SPLIT},
-    "quick": {"epochs": 8, "image_size": None, "split": SPLIT},
+    "quick": {"epochs": 10, "image_size": None, "split": SPLIT},
     "full": {"epochs": 30, "image_size": None, "split": SPLIT},
 }
 BOOK = {

@@ -176,7 +176,13 @@ def main(argv=None):
         print(f"{name}: {n} patterns of {size}x{size}")
 
     # Visualize
-    fig, axes = plt.subplots(len(grids), 1, figsize=(9, 9.6 * len(grids) / 2 + 1))
+    ratios = [g.shape[0] / g.shape[1] for g in grids]
+    fig, axes = plt.subplots(
+        len(grids),
+        1,
+        figsize=(7, 7 * sum(ratios) + 0.35 * len(grids)),
+        gridspec_kw={"height_ratios": ratios},
+    )
     for ax, name, grid in zip(np.atleast_1d(axes), names, grids):
         ax.imshow(grid)
         ax.set_title(f"{name}: first {counts[name]} filters")
