@@ -49,7 +49,8 @@ def write_jena(root: Path, n=1000, seed=0, as_zip=False) -> Path:
 
 def glove_words() -> list[str]:
     """The tokens TextVectorization makes of the fake IMDB reviews (lower case, no punctuation)."""
-    return sorted({w.replace("'", "") for w in fakedata.IMDB_WORDS} | {"this", "well", "end", "unknownword"})
+    extra = {"this", "well", "end", "unknownword"}
+    return sorted({w.replace("'", "") for w in fakedata.IMDB_WORDS} | extra)
 
 
 def write_glove(path: Path, words=None, dim=100, seed=0) -> tuple[Path, dict]:
