@@ -180,7 +180,7 @@ def main(argv=None):
     fig, axes = plt.subplots(
         len(grids),
         1,
-        figsize=(7, 7 * sum(ratios) + 0.35 * len(grids)),
+        figsize=(5, 5 * sum(ratios) + 0.3 * len(grids)),
         gridspec_kw={"height_ratios": ratios},
     )
     for ax, name, grid in zip(np.atleast_1d(axes), names, grids):
