@@ -68,7 +68,7 @@ def find_image(image, data_dir=None) -> Path:
     """A file path as given, else a path inside the data folder (datasets/...)."""
     path = Path(image).expanduser()
     if path.is_file():
-        datasets._record(path.resolve(), "input image")
+        datasets.record_source(path.resolve(), "input image")
         return path
     return datasets.find_file(image, data_dir, "input image")
 

@@ -72,6 +72,7 @@ def main(argv=None):
         epochs=args.epochs,
         validation_data=val_gen,
         validation_steps=val_steps,
+        shuffle=False,  # the generator draws random rows itself
         verbose=2,
     )
     run.save_figure(plot_mae(history, "Conv1D + GRU: training and validation MAE"), "_mae.png")

@@ -190,7 +190,7 @@ def parse_args(argv=None):
 def find_image(image, data_dir):
     """An existing file path, else a path in the data folder (local first, e.g. the default)."""
     if Path(image).is_file():
-        datasets._record(Path(image).resolve(), "photo")
+        datasets.record_source(Path(image).resolve(), "photo")
         return Path(image)
     return datasets.find_file(image, data_dir, f"photo ({Path(image).name})")
 

@@ -188,7 +188,7 @@ def parse_args(argv=None):
 
 def find_image(image, data_dir, what):
     if Path(image).is_file():
-        datasets._record(Path(image).resolve(), what)
+        datasets.record_source(Path(image).resolve(), what)
         return Path(image)
     return datasets.find_file(image, data_dir, f"{what} ({Path(image).name})")
 

@@ -23,6 +23,7 @@ import io
 import json
 import os
 import tarfile
+import warnings
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -133,6 +134,11 @@ def _record(path: Path, description: str) -> None:
     }
     if all(e["file"] != entry["file"] for e in _used):
         _used.append(entry)
+
+
+def record_source(path, description: str) -> None:
+    """Note a file that a script read itself (e.g. an `--image`), so its results name it."""
+    _record(Path(path).resolve(), description)
 
 
 def _offline() -> bool:
@@ -740,95 +746,7 @@ def load_imagenet_class_index(data_dir=None) -> list[tuple[str, str]]:
         raise UserError(f"{path} is not Keras' imagenet_class_index.json ({exc!r})") from None
 
 
-# ---- Chapter 8: generative deep learning (CIFAR-10 frogs for the GAN) -------------------------
-
-CIFAR10_FROG = 6  # CIFAR-10 label of "frog"
-REMOTES["datasets/cifar-10-python.tar.gz"] = Remote(
-    "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
-    "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
-)
-
-
-class _NumpyOnlyUnpickler:
-    """Unpickle a CIFAR batch allowing NumPy array reconstruction only (no arbitrary code)."""
-
-    ALLOWED = {
-        ("numpy", "ndarray"),
-        ("numpy", "dtype"),
-        ("numpy.core.multiarray", "_reconstruct"),
-        ("numpy._core.multiarray", "_reconstruct"),
-    }
-
-    @classmethod
-    def load(cls, data: bytes):
-        import pickle
-
-        class Restricted(pickle.Unpickler):
-            def find_class(self, module, name):
-                if (module, name) in cls.ALLOWED:
-                    return super().find_class(module, name)
-                raise pickle.UnpicklingError(f"forbidden global {module}.{name}")
-
-        return Restricted(io.BytesIO(data), encoding="bytes").load()
-
-
-def _cifar10_frogs_from_tar(path: Path) -> np.ndarray:
-    """`x_train[y_train[:, 0] == 6]` of `keras.datasets.cifar10.load_data()`, from the tarball."""
-    import pickle
-
-    batches = {}
-    try:
-        with tarfile.open(path, "r:*") as tar:
-            for member in tar:
-                name = member.name.split("/")
-                if member.isfile() and name[-1].startswith("data_batch_"):
-                    batches[name[-1]] = _NumpyOnlyUnpickler.load(tar.extractfile(member).read())
-    except (tarfile.TarError, EOFError, OSError, zlib.error, pickle.UnpicklingError) as exc:
-        raise UserError(
-            f"{path} is not a readable CIFAR-10 python archive ({type(exc).__name__}: {exc}); "
-            "download it again"
-        ) from None
-    names = [f"data_batch_{i}" for i in range(1, 6)]
-    _check(all(n in batches for n in names), path, f"has {sorted(batches)}, not {names}")
-    frogs = []
-    for n in names:
-        batch = batches[n]
-        _check(isinstance(batch, dict) and b"data" in batch and b"labels" in batch, path, n)
-        data, labels = np.asarray(batch[b"data"]), np.asarray(batch[b"labels"])
-        _check(data.dtype == np.uint8 and data.ndim == 2 and data.shape[1] == 3072, path, n)
-        _check(labels.shape == (len(data),), path, f"{n}: {len(labels)} labels")
-        images = data.reshape(len(data), 3, 32, 32).transpose(0, 2, 3, 1)
-        frogs.append(images[labels == CIFAR10_FROG])
-    return np.concatenate(frogs)
-
-
-def load_cifar10_frogs(data_dir=None) -> np.ndarray:
-    """The CIFAR-10 training frogs, uint8 (n, 32, 32, 3), in Keras' order (5,000 in the real set).
-
-    `datasets/cifar10_frogs.npz` (key `x_train`) when present; else the official
-    `cifar-10-python.tar.gz` (local, else downloaded with Keras), label 6 selected.
-    """
-    rels = ["datasets/cifar10_frogs.npz", "datasets/cifar-10-python.tar.gz"]
-    path = locate(rels, data_dir)
-    if path is None and _offline():
-        raise UserError(missing_message(rels, data_dir, f"downloads are off (${OFFLINE_ENV})"))
-    if path is None:
-        path = download("datasets/cifar-10-python.tar.gz", data_dir)
-    if path.name.endswith(".npz"):
-        _record(path, "CIFAR-10 training frogs (label 6)")
-        x = _load_npz(path, ["x_train"])["x_train"]
-    else:
-        _record(path, "CIFAR-10 (frogs, label 6, selected)")
-        x = _cifar10_frogs_from_tar(path)
-    _check(x.dtype == np.uint8, path, f"x_train has dtype {x.dtype}, not uint8")
-    _check(x.ndim == 4 and x.shape[1:] == (32, 32, 3), path, f"x_train has shape {x.shape}")
-    _check(len(x) > 0, path, "no frog images")
-    return x
-
-
 # ---- Chapter 6: Jena climate CSV, GloVe word vectors -------------------------------------------
-
-import warnings  # noqa: E402
 
 JENA_CSV = "datasets/jena_climate_2009_2016.csv"
 JENA_ZIP = "datasets/jena_climate_2009_2016.csv.zip"
@@ -956,3 +874,89 @@ def find_glove(path=None, data_dir=None) -> Path:
     found = found.resolve()
     _record(found, "GloVe word vectors")
     return found
+
+
+# ---- Chapter 8: generative deep learning (CIFAR-10 frogs for the GAN) -------------------------
+
+CIFAR10_FROG = 6  # CIFAR-10 label of "frog"
+REMOTES["datasets/cifar-10-python.tar.gz"] = Remote(
+    "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+    "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce",
+)
+
+
+class _NumpyOnlyUnpickler:
+    """Unpickle a CIFAR batch allowing NumPy array reconstruction only (no arbitrary code)."""
+
+    ALLOWED = {
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+    }
+
+    @classmethod
+    def load(cls, data: bytes):
+        import pickle
+
+        class Restricted(pickle.Unpickler):
+            def find_class(self, module, name):
+                if (module, name) in cls.ALLOWED:
+                    return super().find_class(module, name)
+                raise pickle.UnpicklingError(f"forbidden global {module}.{name}")
+
+        return Restricted(io.BytesIO(data), encoding="bytes").load()
+
+
+def _cifar10_frogs_from_tar(path: Path) -> np.ndarray:
+    """`x_train[y_train[:, 0] == 6]` of `keras.datasets.cifar10.load_data()`, from the tarball."""
+    import pickle
+
+    batches = {}
+    try:
+        with tarfile.open(path, "r:*") as tar:
+            for member in tar:
+                name = member.name.split("/")
+                if member.isfile() and name[-1].startswith("data_batch_"):
+                    batches[name[-1]] = _NumpyOnlyUnpickler.load(tar.extractfile(member).read())
+    except (tarfile.TarError, EOFError, OSError, zlib.error, pickle.UnpicklingError) as exc:
+        raise UserError(
+            f"{path} is not a readable CIFAR-10 python archive ({type(exc).__name__}: {exc}); "
+            "download it again"
+        ) from None
+    names = [f"data_batch_{i}" for i in range(1, 6)]
+    _check(all(n in batches for n in names), path, f"has {sorted(batches)}, not {names}")
+    frogs = []
+    for n in names:
+        batch = batches[n]
+        _check(isinstance(batch, dict) and b"data" in batch and b"labels" in batch, path, n)
+        data, labels = np.asarray(batch[b"data"]), np.asarray(batch[b"labels"])
+        _check(data.dtype == np.uint8 and data.ndim == 2 and data.shape[1] == 3072, path, n)
+        _check(labels.shape == (len(data),), path, f"{n}: {len(labels)} labels")
+        images = data.reshape(len(data), 3, 32, 32).transpose(0, 2, 3, 1)
+        frogs.append(images[labels == CIFAR10_FROG])
+    return np.concatenate(frogs)
+
+
+def load_cifar10_frogs(data_dir=None) -> np.ndarray:
+    """The CIFAR-10 training frogs, uint8 (n, 32, 32, 3), in Keras' order (5,000 in the real set).
+
+    `datasets/cifar10_frogs.npz` (key `x_train`) when present; else the official
+    `cifar-10-python.tar.gz` (local, else downloaded with Keras), label 6 selected.
+    """
+    rels = ["datasets/cifar10_frogs.npz", "datasets/cifar-10-python.tar.gz"]
+    path = locate(rels, data_dir)
+    if path is None and _offline():
+        raise UserError(missing_message(rels, data_dir, f"downloads are off (${OFFLINE_ENV})"))
+    if path is None:
+        path = download("datasets/cifar-10-python.tar.gz", data_dir)
+    if path.name.endswith(".npz"):
+        _record(path, "CIFAR-10 training frogs (label 6)")
+        x = _load_npz(path, ["x_train"])["x_train"]
+    else:
+        _record(path, "CIFAR-10 (frogs, label 6, selected)")
+        x = _cifar10_frogs_from_tar(path)
+    _check(x.dtype == np.uint8, path, f"x_train has dtype {x.dtype}, not uint8")
+    _check(x.ndim == 4 and x.shape[1:] == (32, 32, 3), path, f"x_train has shape {x.shape}")
+    _check(len(x) > 0, path, "no frog images")
+    return x

@@ -180,18 +180,36 @@ def _seconds(s) -> str:
     return f"{s:.0f} s" if s < 120 else f"{s / 60:.1f} min"
 
 
+def _data_name(file: str) -> str:
+    """A data file as named inside its data folder: `dogs-vs-cats/train`, not just `train`."""
+    parts = Path(file).parts
+    for i in range(len(parts) - 2, -1, -1):
+        if parts[i] in ("datasets", "models"):
+            return "/".join(parts[i + 1 :])
+    return parts[-1] if parts else file
+
+
 def _data_summary(sources: list[dict]) -> str:
     if not sources:
         return "none (generated in the script)"
-    return ", ".join(sorted({f"{Path(s['file']).name}" for s in sources}))
+    return ", ".join(sorted({_data_name(s["file"]) for s in sources}))
 
 
 def _settings_summary(result: dict) -> str:
     settings = result.get("settings", {})
     parts = [result.get("profile", "?")]
-    if settings.get("epochs") is not None:
-        parts.append(f"{settings['epochs']} epochs")
+    epochs = settings.get("epochs")
+    if epochs is not None:
+        parts.append(f"{epochs} epoch{'' if epochs == 1 else 's'}")
     return ", ".join(parts)
+
+
+def short_reason(error: str, limit: int = 160) -> str:
+    """The gist of a failure for a table cell: its first clause (the full text is in the JSON)."""
+    gist = error.removeprefix("error: ").split("; ")[0].split(" — ")[0]
+    if "download failed" in error and "download failed" not in gist:
+        gist += ", and the download failed"
+    return gist if len(gist) <= limit else gist[: limit - 1] + "…"
 
 
 def reportable(result: dict) -> bool:
@@ -232,7 +250,7 @@ def render(results_dir: Path, repo_root: Path = REPO_ROOT) -> str:
                 if result is not None and not reportable(result):
                     result = None
                 if result is None:
-                    why = error["error"] if error else "not run yet"
+                    why = short_reason(error["error"]) if error else "not run yet"
                     rows.append(f"| {link} | — | not measured: {_fmt(why)} | | | | |")
                     continue
                 v = result.get("versions", {})
@@ -249,7 +267,7 @@ def render(results_dir: Path, repo_root: Path = REPO_ROOT) -> str:
                     and stale.stat().st_mtime
                     > (results_dir / chapter / f"{name}.json").stat().st_mtime
                 ):
-                    note = f" (a later run failed: {_fmt(error['error'])})"
+                    note = f" (a later run failed: {_fmt(short_reason(error['error']))})"
                 book = result.get("book") or {"(ran)": None}
                 first = True
                 for metric, ref in book.items():

@@ -59,7 +59,7 @@ def test_runner_survives_crash_and_hang_and_keeps_old_rows(fake_repo, capsys):
     text = md.read_text()
     assert "| [ok](chapter02/ok.py) | score | 0.5 | 0.4 |" in text
     assert "0.77" in text and "a later run failed: RuntimeError: kaboom" in text
-    assert "not measured: error: datasets/foo.npz not found in /nowhere" in text
+    assert "not measured: datasets/foo.npz not found in /nowhere" in text
     assert "not measured: timed out after 3 s" in text
     assert "not measured: not run yet" in text  # not_written.py
     hang = json.loads((res / "chapter02" / "hang.error.json").read_text())
