@@ -1,9 +1,14 @@
 """Run the exercises and regenerate RESULTS.md.
 
-Each exercise runs in its own process with a time limit; a crash or a hang is recorded and the
-runner goes on with the next one. Its output goes to results/<chapter>/<script>.log. After the
-runs, RESULTS.md is rebuilt from every results JSON (so a partial rerun only changes its rows) and
-replaced atomically. The exit status is non-zero if any exercise failed.
+Each exercise runs in its own process session with a time limit; a crash or a hang is recorded
+and the runner goes on with the next one. Its output goes to results/<chapter>/<name>.log. After
+the runs, RESULTS.md is rebuilt from every results JSON (so a partial rerun only changes its
+rows) and replaced atomically.
+
+Exit status: 0 when every exercise ran; 1 when one failed (a crash, a timeout, bad input: the
+code or the data is broken); 3 when the only gaps are inputs that are not present here
+(ImageNet weights, the Jena CSV, GloVe): nothing is broken, something is missing. Ctrl-C stops
+the running exercise whole and exits 130.
 
 Examples:
   python run_all.py                          # everything, quick profile
@@ -15,22 +20,24 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from dlwp.catalogue import CATALOGUE
-from dlwp.cli import DEFAULT_PROFILE, PROFILES, positive_int
-from dlwp.results import write_json_atomic, write_results_md
+from dlwp import processes, report
+from dlwp.catalogue import CATALOGUE, CHAPTER_TITLES
+from dlwp.errors import UserError
+from dlwp.flags import DEFAULT_PROFILE, ERROR_JSON_ENV, PROFILES, positive_int
+from dlwp.results import profile_suffix, write_json
 
 REPO_ROOT = Path(__file__).resolve().parent
 DEFAULT_TIMEOUT = {"smoke": 600, "quick": 3600, "full": 6 * 3600}
+MISSING_INPUT = "missing input"
 
 
-def parse_args(argv=None):
+def parse_args(argv=None, catalogue=CATALOGUE):
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -49,12 +56,12 @@ def parse_args(argv=None):
     chapters = set()
     for c in args.chapter:
         name = c if c.startswith("chapter") else f"chapter{int(c):02d}" if c.isdigit() else c
-        if name not in {ex.chapter for ex in CATALOGUE}:
+        if name not in {ex.chapter for ex in catalogue}:
             p.error(f"--chapter {c}: no such chapter (have 2, 3, 5, 6, 7, 8)")
         chapters.add(name)
     args.chapter = chapters
-    known = {ex.stem for ex in CATALOGUE} | {
-        ex.result_name(v) for ex in CATALOGUE for v in ex.variants
+    known = {ex.stem for ex in catalogue} | {
+        ex.result_name(v) for ex in catalogue for v in ex.variants
     }
     for name in args.only:
         if Path(name).stem not in known:
@@ -63,8 +70,8 @@ def parse_args(argv=None):
     return args
 
 
-def selection(chapters=(), only=()):
-    for ex in CATALOGUE:
+def selection(catalogue, chapters=(), only=()):
+    for ex in catalogue:
         if chapters and ex.chapter not in chapters:
             continue
         for variant in ex.variants:
@@ -73,102 +80,121 @@ def selection(chapters=(), only=()):
             yield ex, variant
 
 
-def _last_error_line(log: Path) -> str:
+def _last_line(log: Path) -> str:
     lines = [ln.strip() for ln in log.read_text(errors="replace").splitlines() if ln.strip()]
-    for line in reversed(lines):
-        if line.startswith("error:"):
-            return line
     return lines[-1] if lines else "no output"
 
 
-def run_one(ex, variant, args) -> tuple[str, float, str]:
-    """Run one exercise in its own process; returns (status, seconds, message)."""
-    script = REPO_ROOT / ex.script
-    out_dir = Path(args.results_dir) / ex.chapter
-    name = ex.result_name(variant)
+def run_one(ex, variant, args, repo_root=REPO_ROOT) -> tuple[str, float, dict | None]:
+    """Run one exercise in its own session; returns (status, seconds, error fields or None)."""
+    script = repo_root / ex.script
+    results_dir = Path(args.results_dir)
+    out_dir = results_dir / ex.chapter
+    stem = ex.result_name(variant) + profile_suffix(args.profile)
     if not script.exists():
-        return "missing", 0.0, "script not written yet"
+        return "missing", 0.0, {"kind": "failed", "problem": "script not written yet"}
     out_dir.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, str(script), "--profile", args.profile]
-    cmd += ["--output-dir", str(args.results_dir), *variant.args]
-    if args.data_dir:
-        cmd += ["--data-dir", args.data_dir]
+    cmd = [sys.executable, script, "--profile", args.profile, "--output-dir", results_dir]
+    cmd += [*variant.args] + (["--data-dir", args.data_dir] if args.data_dir else [])
     timeout = args.timeout or (ex.timeout or {}).get(args.profile) or DEFAULT_TIMEOUT[args.profile]
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", MPLBACKEND="Agg", PYTHONUNBUFFERED="1")
-    result_json = out_dir / f"{name}.json"
-    before = result_json.stat().st_mtime if result_json.exists() else None
-    log = out_dir / f"{name}.log"
+    result_json = out_dir / f"{stem}.json"
+    error_json = out_dir / f"{stem}.error.json"
+    fields_file = out_dir / f".{stem}.fields.{os.getpid()}.json"
+    env = dict(
+        os.environ,
+        TF_CPP_MIN_LOG_LEVEL="2",
+        PYTHONUNBUFFERED="1",
+        **{ERROR_JSON_ENV: str(fields_file)},
+    )
+    before = result_json.stat().st_mtime_ns if result_json.exists() else None
+    log = out_dir / f"{stem}.log"
     start = time.perf_counter()
-    with open(log, "w") as log_file:
-        # Own process group, so a hang is killed with everything it started.
-        proc = subprocess.Popen(
-            cmd,
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            rc = proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            rc = None
-    seconds = time.perf_counter() - start
+    try:
+        with open(log, "w") as log_file:
+            rc = processes.run(cmd, timeout=timeout, log=log_file, cwd=repo_root, env=env)
+        seconds = time.perf_counter() - start
+        fields = None
+        if fields_file.exists():
+            fields = json.loads(fields_file.read_text(encoding="utf-8"))
+    finally:
+        fields_file.unlink(missing_ok=True)
     if rc is None:
-        status, message = "timeout", f"timed out after {timeout} s ({args.profile} profile)"
+        problem = f"timed out after {timeout} s ({args.profile} profile)"
+        status, fields = "timeout", {"kind": "timeout", "problem": problem}
     elif rc != 0:
-        status, message = "failed", _last_error_line(log)
-    elif not result_json.exists() or result_json.stat().st_mtime == before:
-        status, message = "failed", "exited 0 but wrote no results JSON"
+        status = MISSING_INPUT if fields and fields.get("kind") == MISSING_INPUT else "failed"
+        fields = fields or {"kind": "failed", "problem": _last_line(log)}
+    elif not result_json.exists() or result_json.stat().st_mtime_ns == before:
+        status, fields = "failed", {"kind": "failed", "problem": "exited 0 but wrote no results"}
     else:
-        status, message = "ok", ""
-    error_json = out_dir / f"{name}.error.json"
+        status = "ok"
     if status == "ok":
         error_json.unlink(missing_ok=True)
     else:
-        write_json_atomic(
-            error_json,
-            {
-                "exercise": f"{ex.chapter}/{name}",
-                "profile": args.profile,
-                "error": message,
-                "status": status,
-                "log": str(log),
-            },
-        )
-    return status, seconds, message
+        record = {"exercise": f"{ex.chapter}/{ex.result_name(variant)}", "profile": args.profile}
+        record.update(status=status, error=fields, log=log.relative_to(results_dir).as_posix())
+        write_json(error_json, record)
+    return status, seconds, fields
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
-    chosen = list(selection(args.chapter, args.only))
+def main(argv=None, catalogue=CATALOGUE, repo_root=REPO_ROOT) -> int:
+    args = parse_args(argv, catalogue)
+    repo_root = Path(repo_root)
+    chosen = list(selection(catalogue, args.chapter, args.only))
     if args.list:
         for ex, variant in chosen:
-            extra = " ".join(variant.args)
-            print(f"{ex.script} {extra}".rstrip())
+            print(f"{ex.script} {' '.join(variant.args)}".rstrip())
         return 0
-    failures = []
-    if not args.render_only:
-        summary = []
-        for ex, variant in chosen:
+    results_dir, results_md = Path(args.results_dir), Path(args.results_md)
+    if args.render_only and not report.has_results(results_dir):
+        print(
+            f"error: --results-dir {results_dir} holds no results; give the folder the runs "
+            "wrote to (default results/)",
+            file=sys.stderr,
+        )
+        return 2
+    if results_md.is_dir() or not results_md.parent.is_dir():
+        print(
+            f"error: --results-md {results_md}: not a file in an existing folder", file=sys.stderr
+        )
+        return 2
+    summary = []
+    try:
+        for ex, variant in chosen if not args.render_only else []:
             label = f"{ex.chapter}/{ex.result_name(variant)}"
             print(f"-> {label} ({args.profile}) ...", flush=True)
-            status, seconds, message = run_one(ex, variant, args)
+            status, seconds, fields = run_one(ex, variant, args, repo_root)
+            message = (fields or {}).get("problem", "")
             summary.append((label, status, seconds, message))
             print(f"   {status} in {seconds:.0f} s {message}".rstrip(), flush=True)
-            if status in ("failed", "timeout"):
-                failures.append(label)
+    except KeyboardInterrupt:
+        print(
+            "\ninterrupted: the running exercise was stopped; results/ and RESULTS.md are "
+            "as they were",
+            file=sys.stderr,
+        )
+        return 130
+    if summary:
         print("\nSummary:")
         for label, status, seconds, message in summary:
-            print(f"  {status:8} {seconds:7.0f} s  {label}  {message}".rstrip())
-    md = write_results_md(Path(args.results_dir), Path(args.results_md))
-    print(f"\nwrote {md}")
-    if failures:
-        print(f"{len(failures)} failed: {', '.join(failures)}", file=sys.stderr)
+            print(f"  {status:13} {seconds:7.0f} s  {label}  {message}".rstrip())
+    try:
+        md = report.write_results_md(results_dir, results_md, catalogue, CHAPTER_TITLES)
+        print(f"\nwrote {md}")
+    except UserError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    failed = [s[0] for s in summary if s[1] in ("failed", "timeout", "missing")]
+    missing = [s[0] for s in summary if s[1] == MISSING_INPUT]
+    if failed:
+        print(f"{len(failed)} failed: {', '.join(failed)}", file=sys.stderr)
         return 1
+    if missing:
+        print(
+            f"{len(missing)} could not run, an input is not present: {', '.join(missing)}",
+            file=sys.stderr,
+        )
+        return 3
     return 0
 
 

@@ -6,32 +6,30 @@ the binary colour map draws it (it is a 9). Saved as PNG, since scripts run head
 Run:  python chapter02/display_digit.py
 """
 
-import matplotlib
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # headless: write PNGs, never open a window
-import matplotlib.pyplot as plt  # noqa: E402
+from dlwp import flags, results
+from dlwp.data import mnist
 
-from dlwp import cli, datasets, results  # noqa: E402
-
-PROFILES = {"smoke": {}, "quick": {}, "full": {}}  # nothing to scale: one image
 BOOK = {"label": 9, "shape": "(28, 28)"}
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
+    parser = flags.parser(__doc__)
     parser.add_argument("--index", type=int, default=4, help="which training image (default 4)")
-    return cli.parse(parser, argv)
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
     run = results.Run(__file__, args, "Display the 4th training digit", BOOK)
 
-    (train_images, train_labels), _ = datasets.load_mnist(args.data_dir)
+    (train_images, train_labels), _ = mnist.load_data(args.data)
     digit = train_images[args.index]
 
-    fig, ax = plt.subplots(figsize=(3, 3))
-    ax.imshow(digit, cmap=plt.cm.binary)
+    fig = Figure(figsize=(3, 3))
+    ax = fig.subplots()
+    ax.imshow(digit, cmap="binary")
     ax.set_title(f"train_images[{args.index}], label {train_labels[args.index]}")
     ax.axis("off")
     run.save_figure(fig)
@@ -46,4 +44,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

@@ -12,7 +12,8 @@ Run:  python chapter02/mnist_first_network.py [--profile smoke|quick|full]
 import keras
 from keras import layers
 
-from dlwp import cli, datasets, results
+from dlwp import flags, results
+from dlwp.data import mnist
 
 PROFILES = {
     "smoke": {"epochs": 1, "train_samples": 512, "test_samples": 256},
@@ -23,9 +24,9 @@ BOOK = {"test_accuracy": 0.9777}
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    parser.add_argument("--batch-size", type=cli.positive_int, default=128)
-    return cli.parse(parser, argv)
+    parser = flags.parser(__doc__, PROFILES)
+    parser.add_argument("--batch-size", type=flags.positive_int, default=128)
+    return flags.parse(parser, argv)
 
 
 def build_model():
@@ -42,10 +43,11 @@ def build_model():
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     run = results.Run(__file__, args, "MNIST, Dense 512 + softmax", BOOK)
 
     # Data
-    (train_images, train_labels), (test_images, test_labels) = datasets.load_mnist(args.data_dir)
+    (train_images, train_labels), (test_images, test_labels) = mnist.load_data(args.data)
     train_images, train_labels = (
         train_images[: args.train_samples],
         train_labels[: args.train_samples],
@@ -78,4 +80,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

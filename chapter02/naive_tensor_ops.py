@@ -14,7 +14,7 @@ import time
 
 import numpy as np
 
-from dlwp import cli, results
+from dlwp import flags, results
 
 PROFILES = {"smoke": {"size": 32}, "quick": {"size": 256}, "full": {"size": 256}}
 BOOK = {"matches_numpy": True}
@@ -40,8 +40,8 @@ def naive_add(x, y):
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    return cli.parse(parser, argv)
+    parser = flags.parser(__doc__, PROFILES)
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
@@ -85,4 +85,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

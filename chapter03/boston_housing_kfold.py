@@ -15,14 +15,12 @@ Run:  python chapter03/boston_housing_kfold.py [--profile smoke|quick|full]
 """
 
 import keras
-import matplotlib
 import numpy as np
 from keras import layers
+from matplotlib.figure import Figure
 
-from dlwp import cli, datasets, results
-
-matplotlib.use("Agg")  # headless: write PNGs, never open a window
-import matplotlib.pyplot as plt  # noqa: E402
+from dlwp import flags, results
+from dlwp.data import boston_housing
 
 PROFILES = {
     "smoke": {"epochs": 2, "batch_size": 16, "final_epochs": 2},
@@ -63,20 +61,19 @@ def build_model(num_features):
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    parser.add_argument("--batch-size", type=cli.positive_int, help="k-fold training batch size")
-    parser.add_argument("--final-epochs", type=cli.positive_int, help="epochs of the final model")
-    return cli.parse(parser, argv)
+    parser = flags.parser(__doc__, PROFILES)
+    parser.add_argument("--batch-size", type=flags.positive_int, help="k-fold training batch size")
+    parser.add_argument("--final-epochs", type=flags.positive_int, help="epochs of the final model")
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     run = results.Run(__file__, args, "Boston housing, 4-fold validation", BOOK)
 
     # Data
-    (train_data, train_targets), (test_data, test_targets) = datasets.load_boston_housing(
-        args.data_dir
-    )
+    (train_data, train_targets), (test_data, test_targets) = boston_housing.load_data(args.data)
     train_data, test_data = normalize(train_data, test_data)
 
     # K-fold validation
@@ -98,7 +95,8 @@ def main(argv=None):
     mean_mae_per_epoch = np.mean(mae_histories, axis=0)
     print(f"fold MAE {np.round(fold_mae, 2).tolist()}, mean {np.mean(fold_mae):.3f}")
 
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
     ax.plot(range(1, len(mean_mae_per_epoch) + 1), mean_mae_per_epoch)
     ax.set(xlabel="Epochs", ylabel="Validation MAE (mean of 4 folds)", title="K-fold validation")
     run.save_figure(fig, "_val_mae.png")
@@ -121,4 +119,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

@@ -11,20 +11,18 @@ training set and evaluated on the test set.
 Book: test accuracy 0.885 after the 4-epoch retrain; validation accuracy peaks ~0.89 at epoch 3-4.
 
 Data: `imdb.npz` when present; otherwise the same word-index sequences are rebuilt from the raw
-aclImdb reviews and the official word index (see dlwp.datasets.load_imdb); the results say which.
+aclImdb reviews and the official word index (see dlwp.data.imdb); the results say which.
 
 Run:  python chapter03/imdb_binary_classification.py [--profile smoke|quick|full]
 """
 
 import keras
-import matplotlib
 import numpy as np
 from keras import layers
+from matplotlib.figure import Figure
 
-from dlwp import cli, datasets, results
-
-matplotlib.use("Agg")  # headless: write PNGs, never open a window
-import matplotlib.pyplot as plt  # noqa: E402
+from dlwp import flags, results
+from dlwp.data import imdb
 
 PROFILES = {
     "smoke": {"epochs": 2, "final_epochs": 1, "train_samples": 600, "val_samples": 200},
@@ -60,7 +58,8 @@ def plot_history(history):
     """Training and validation loss, and accuracy, side by side."""
     h = history.history
     epochs = range(1, len(h["loss"]) + 1)
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(11, 4))
+    fig = Figure(figsize=(11, 4))
+    ax_loss, ax_acc = fig.subplots(1, 2)
     ax_loss.plot(epochs, h["loss"], "bo", label="Training loss")
     ax_loss.plot(epochs, h["val_loss"], "b", label="Validation loss")
     ax_loss.set(title="Training and validation loss", xlabel="Epochs", ylabel="Loss")
@@ -73,18 +72,19 @@ def plot_history(history):
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    parser.add_argument("--final-epochs", type=cli.positive_int, help="epochs of the retrain")
-    return cli.parse(parser, argv)
+    parser = flags.parser(__doc__, PROFILES)
+    parser.add_argument("--final-epochs", type=flags.positive_int, help="epochs of the retrain")
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     run = results.Run(__file__, args, "IMDB reviews, Dense 16-16-1", BOOK)
 
     # Data
-    (train_data, train_labels), (test_data, test_labels) = datasets.load_imdb(
-        args.data_dir, num_words=NUM_WORDS
+    (train_data, train_labels), (test_data, test_labels) = imdb.load_data(
+        args.data, num_words=NUM_WORDS
     )
     n = args.train_samples or len(train_data)
     x_train = vectorize_sequences(train_data[:n])
@@ -127,4 +127,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

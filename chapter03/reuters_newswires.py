@@ -18,8 +18,8 @@ import keras
 import numpy as np
 from keras import layers
 
-from chapter03.imdb_binary_classification import vectorize_sequences
-from dlwp import cli, datasets, results
+from dlwp import flags, results
+from dlwp.data import reuters
 
 PROFILES = {
     "smoke": {"epochs": 2, "final_epochs": 1, "train_samples": 600, "val_samples": 200},
@@ -29,6 +29,14 @@ PROFILES = {
 BOOK = {"test_accuracy": 0.7769, "random_baseline": 0.1848}
 NUM_WORDS = 10000
 NUM_CLASSES = 46
+
+
+def vectorize_sequences(sequences, dimension=NUM_WORDS):
+    """Multi-hot encode lists of word indices (the book's listing 3.12, as in section 3.4)."""
+    results_ = np.zeros((len(sequences), dimension), dtype="float32")
+    for i, sequence in enumerate(sequences):
+        results_[i, sequence] = 1.0
+    return results_
 
 
 def to_one_hot(labels, dimension=NUM_CLASSES):
@@ -53,18 +61,19 @@ def build_model():
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    parser.add_argument("--final-epochs", type=cli.positive_int, help="epochs of the retrain")
-    return cli.parse(parser, argv)
+    parser = flags.parser(__doc__, PROFILES)
+    parser.add_argument("--final-epochs", type=flags.positive_int, help="epochs of the retrain")
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     run = results.Run(__file__, args, "Reuters newswires, Dense 64-64-46", BOOK)
 
     # Data
-    (train_data, train_labels), (test_data, test_labels) = datasets.load_reuters(
-        args.data_dir, num_words=NUM_WORDS
+    (train_data, train_labels), (test_data, test_labels) = reuters.load_data(
+        args.data, num_words=NUM_WORDS
     )
     if args.train_samples:
         train_data, train_labels = (
@@ -123,4 +132,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

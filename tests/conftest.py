@@ -4,31 +4,48 @@ from pathlib import Path
 import fakedata
 import pytest
 
+from dlwp.data.core import TEST_MARKER
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
+REAL_DATA = os.environ.get("DLWP_DATA_DIR")  # read before any test changes the environment
+
+
+@pytest.fixture(scope="session")
+def test_cache(tmp_path_factory) -> Path:
+    """One cache folder for the whole session (derived files are keyed, so they are shared)."""
+    cache = tmp_path_factory.mktemp("cache")
+    (cache / TEST_MARKER).write_text("cache of a test session\n")
+    return cache
 
 
 @pytest.fixture(autouse=True)
-def _offline_and_headless(monkeypatch):
-    # Tests never download: a missing file must fail fast and clearly.
+def _offline_headless_own_cache(monkeypatch, test_cache):
+    # Tests never download (a missing file must fail fast and clearly), never write into the
+    # repository's data/, and never read the real data unless they ask for `real_data`.
     monkeypatch.setenv("DLWP_OFFLINE", "1")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
+    monkeypatch.setenv("DLWP_CACHE_DIR", str(test_cache))
+    monkeypatch.delenv("DLWP_DATA_DIR", raising=False)
+    monkeypatch.delenv("DLWP_ERROR_JSON", raising=False)
 
 
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory) -> Path:
     """A data folder with tiny MNIST, Boston, Reuters and raw-IMDB files in the real formats."""
-    return fakedata.write_all_foundation(tmp_path_factory.mktemp("tiny_data"))
+    root = fakedata.new_data_root(tmp_path_factory.mktemp("tiny_data"))
+    fakedata.write_mnist(root)
+    fakedata.write_boston(root)
+    fakedata.write_reuters(root)
+    fakedata.write_imdb_raw(root)
+    return root
 
 
 @pytest.fixture
 def empty_data(tmp_path, monkeypatch) -> Path:
-    """A data folder with nothing in it, and no repo data/ fallback either."""
-    from dlwp import datasets
-
+    """A data folder with nothing in it, and an empty cache."""
     root = tmp_path / "empty_data"
     root.mkdir()
-    monkeypatch.setattr(datasets, "DEFAULT_DATA_DIR", tmp_path / "no_default_data")
-    monkeypatch.delenv("DLWP_DATA_DIR", raising=False)
+    (tmp_path / "empty_cache").mkdir()
+    monkeypatch.setenv("DLWP_CACHE_DIR", str(tmp_path / "empty_cache"))
     return root
 
 
@@ -44,10 +61,9 @@ def smoke_args(data_dir, out_dir, *extra) -> list[str]:
 @pytest.fixture(scope="session")
 def real_data() -> Path:
     """The real datasets (../shared/datasets here), or skip with the reason."""
-    path = os.environ.get("DLWP_DATA_DIR")
-    if not path:
+    if not REAL_DATA:
         pytest.skip("real data: DLWP_DATA_DIR is not set (point it at ../shared/datasets)")
-    root = Path(path)
+    root = Path(REAL_DATA)
     if not (root / "datasets" / "mnist.npz").exists():
         pytest.skip(f"real data: {root}/datasets/mnist.npz not found")
     return root

@@ -4,16 +4,19 @@ import math
 
 import keras
 import numpy as np
+import pytest
 from conftest import smoke_args
 
 from chapter03 import boston_housing_kfold, imdb_binary_classification, reuters_newswires
 from chapter03.boston_housing_kfold import k_fold_indices, normalize
 from chapter03.imdb_binary_classification import vectorize_sequences
 from chapter03.reuters_newswires import to_one_hot
+from chapter03.reuters_newswires import vectorize_sequences as reuters_vectorize
 
 
-def test_vectorize_sequences_multi_hot():
-    out = vectorize_sequences([[1, 3, 3], [0], []], dimension=5)
+@pytest.mark.parametrize("vectorize", [vectorize_sequences, reuters_vectorize])
+def test_vectorize_sequences_multi_hot(vectorize):
+    out = vectorize([[1, 3, 3], [0], []], dimension=5)
     assert out.shape == (3, 5) and out.dtype == np.float32
     assert out.tolist() == [[0, 1, 0, 1, 0], [1, 0, 0, 0, 0], [0, 0, 0, 0, 0]]
 
@@ -51,7 +54,7 @@ def test_imdb_binary_classification_smoke(tiny_data, out_dir):
     m = result["metrics"]
     assert 0 <= m["test_accuracy"] <= 1 and 1 <= m["best_val_epoch"] <= 2
     assert set(m["history"]) == {"loss", "accuracy", "val_loss", "val_accuracy"}
-    assert (out_dir / "chapter03" / "imdb_binary_classification_curves.png").exists()
+    assert (out_dir / "chapter03" / "imdb_binary_classification.smoke_curves.png").exists()
     assert {s["what"] for s in result["data"]} >= {"IMDB raw reviews (aclImdb)", "IMDB word index"}
 
 
@@ -67,4 +70,32 @@ def test_boston_smoke(tiny_data, out_dir):
     m = result["metrics"]
     assert len(m["fold_val_mae"]) == 4 and np.isclose(m["mean_val_mae"], np.mean(m["fold_val_mae"]))
     assert all(math.isfinite(v) and v > 0 for v in m["fold_val_mae"])
-    assert (out_dir / "chapter03" / "boston_housing_kfold_val_mae.png").exists()
+    assert (out_dir / "chapter03" / "boston_housing_kfold.smoke_val_mae.png").exists()
+
+
+@pytest.mark.parametrize(
+    "module, units, activations, loss",
+    [
+        (
+            imdb_binary_classification,
+            [16, 16, 1],
+            ["relu", "relu", "sigmoid"],
+            "binary_crossentropy",
+        ),
+        (reuters_newswires, [64, 64, 46], ["relu", "relu", "softmax"], "categorical_crossentropy"),
+    ],
+)
+def test_chapter3_classifiers_are_the_books(module, units, activations, loss):
+    model = module.build_model()
+    assert [type(layer).__name__ for layer in model.layers] == ["Dense"] * 3
+    assert [layer.units for layer in model.layers] == units
+    assert [layer.activation.__name__ for layer in model.layers] == activations
+    assert model.input_shape == (None, 10000)
+    assert type(model.optimizer).__name__ == "RMSprop" and model.loss == loss
+
+
+def test_boston_model_is_the_books():
+    model = boston_housing_kfold.build_model(13)
+    assert [layer.units for layer in model.layers] == [64, 64, 1]
+    assert [layer.activation.__name__ for layer in model.layers] == ["relu", "relu", "linear"]
+    assert type(model.optimizer).__name__ == "RMSprop" and model.loss == "mse"

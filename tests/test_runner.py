@@ -1,11 +1,17 @@
-"""run_all.py: every exercise in its own process; crashes and hangs never stop or erase others."""
+"""run_all.py: every exercise in its own session; crashes and hangs never stop or erase others."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
+from conftest import REPO_ROOT
 
 import run_all
-from dlwp import results
+from dlwp import processes
 from dlwp.catalogue import Exercise
 
 OK = """
@@ -16,29 +22,58 @@ out.mkdir(parents=True, exist_ok=True)
     "book": {"score": 0.4}, "profile": "quick", "data": [], "seconds": 1.0}))
 """
 CRASH = "raise RuntimeError('kaboom')\n"
-USER_ERROR = "import sys\nsys.exit('error: datasets/foo.npz not found in /nowhere')\n"
-HANG = "import time\ntime.sleep(600)\n"
+MISSING = """
+import sys
+from dlwp import flags
+from dlwp.data.core import DataFolders
+def main(argv=None):
+    DataFolders.resolve("/nowhere").fetch("datasets/foo.npz")
+flags.run(main)
+"""
+# A hang that also starts a grandchild in a session of its own: the runner must stop both.
+HANG = """
+import subprocess, sys, time, pathlib
+out = pathlib.Path(sys.argv[sys.argv.index("--output-dir") + 1])
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"],
+                         start_new_session=False, process_group=0)
+(out / "hang.pids").write_text(str(child.pid))
+time.sleep(600)
+"""
 
 
 @pytest.fixture
-def fake_repo(tmp_path, monkeypatch):
+def fake_repo(tmp_path):
     (tmp_path / "chapter02").mkdir()
-    scripts = {"ok": OK, "crash": CRASH, "usererr": USER_ERROR, "hang": HANG}
+    scripts = {"ok": OK, "crash": CRASH, "usererr": MISSING, "hang": HANG}
     for name, code in scripts.items():
         (tmp_path / "chapter02" / f"{name}.py").write_text(code)
     catalogue = tuple(Exercise(f"chapter02/{n}.py") for n in scripts) + (
         Exercise("chapter02/not_written.py"),
     )
-    monkeypatch.setattr(run_all, "REPO_ROOT", tmp_path)
-    monkeypatch.setattr(run_all, "CATALOGUE", catalogue)
-    monkeypatch.setattr(results, "CATALOGUE", catalogue)
-    return tmp_path
+    return tmp_path, catalogue
+
+
+def run(fake_repo, *argv):
+    root, catalogue = fake_repo
+    res, md = root / "results", root / "RESULTS.md"
+    argv = ["--results-dir", str(res), "--results-md", str(md), *argv]
+    return run_all.main(argv, catalogue=catalogue, repo_root=root), res, md
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as f:  # a zombie is dead
+        return f.read().rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def test_runner_survives_crash_and_hang_and_keeps_old_rows(fake_repo, capsys):
-    res = fake_repo / "results"
-    # an earlier good result of the exercise that now crashes must survive
+    root, _ = fake_repo
+    res = root / "results"
     (res / "chapter02").mkdir(parents=True)
+    # an earlier good result of the exercise that now crashes must survive
     (res / "chapter02" / "crash.json").write_text(
         json.dumps(
             {
@@ -49,38 +84,58 @@ def test_runner_survives_crash_and_hang_and_keeps_old_rows(fake_repo, capsys):
                 "data": [],
                 "seconds": 2.0,
             }
-        )
+        )  # fmt: skip
     )
-    md = fake_repo / "RESULTS.md"
-    rc = run_all.main(["--results-dir", str(res), "--results-md", str(md), "--timeout", "3"])
+    rc, res, md = run(fake_repo, "--timeout", "3")
     assert rc == 1
     out = capsys.readouterr().out
-    assert "ok " in out and "timeout" in out and "failed" in out and "missing" in out
+    assert "ok " in out and "timeout" in out and "failed" in out and "missing input" in out
     text = md.read_text()
     assert "| [ok](chapter02/ok.py) | score | 0.5 | 0.4 |" in text
     assert "0.77" in text and "a later run failed: RuntimeError: kaboom" in text
-    assert "not measured: datasets/foo.npz not found in /nowhere" in text
+    assert "not measured: datasets/foo.npz not found" in text
     assert "not measured: timed out after 3 s" in text
     assert "not measured: not run yet" in text  # not_written.py
     hang = json.loads((res / "chapter02" / "hang.error.json").read_text())
-    assert hang["status"] == "timeout"
+    assert hang["status"] == "timeout" and hang["log"] == "chapter02/hang.log"
+    missing = json.loads((res / "chapter02" / "usererr.error.json").read_text())
+    assert missing["status"] == "missing input"
+    assert missing["error"]["files"] == ["datasets/foo.npz"]
+    assert "/nowhere" not in json.dumps(missing)  # fields, not this machine's paths
+    grandchild = int((res / "hang.pids").read_text())
+    assert not alive(grandchild), "the timed-out exercise left a process behind"
+
+
+def test_only_missing_inputs_exit_3(fake_repo, capsys):
+    rc, _, _ = run(fake_repo, "--only", "usererr", "--only", "ok")
+    assert rc == 3
+    assert "could not run, an input is not present: chapter02/usererr" in capsys.readouterr().err
 
 
 def test_runner_selection_and_bad_flags(fake_repo, capsys):
-    res = fake_repo / "results"
-    rc = run_all.main(
-        ["--only", "ok", "--results-dir", str(res), "--results-md", str(fake_repo / "R.md")]
-    )
+    rc, res, _ = run(fake_repo, "--only", "ok")
     assert rc == 0
     assert (res / "chapter02" / "ok.json").exists() and not (
         res / "chapter02" / "crash.log"
     ).exists()
-    with pytest.raises(SystemExit) as exc:
-        run_all.main(["--only", "nope"])
-    assert exc.value.code == 2
-    with pytest.raises(SystemExit):
-        run_all.main(["--chapter", "4"])
+    for argv in (["--only", "nope"], ["--chapter", "4"]):
+        with pytest.raises(SystemExit) as exc:
+            run_all.main(argv)
+        assert exc.value.code == 2
     assert "no such chapter" in capsys.readouterr().err
+
+
+def test_render_only_with_a_wrong_results_dir_touches_nothing(tmp_path, capsys):
+    md = tmp_path / "RESULTS.md"
+    md.write_text("old")
+    rc = run_all.main(
+        ["--render-only", "--results-dir", str(tmp_path / "typo"), "--results-md", str(md)]
+    )
+    assert rc == 2 and md.read_text() == "old"
+    assert "holds no results" in capsys.readouterr().err
+    rc = run_all.main(["--render-only", "--results-md", str(tmp_path / "no" / "R.md")])
+    assert rc == 2 and not (tmp_path / "no").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["RESULTS.md"]
 
 
 def test_runner_lists_the_real_catalogue(capsys):
@@ -92,26 +147,61 @@ def test_runner_lists_the_real_catalogue(capsys):
     ]
 
 
+def test_runner_from_the_shell_exits_non_zero_on_a_failure(fake_repo, tmp_path):
+    """`python run_all.py` itself (not only main()'s value): a crashing exercise gives exit 1."""
+    root, _ = fake_repo
+    cmd = [sys.executable, str(REPO_ROOT / "run_all.py"), "--profile", "smoke", "--only",
+           "naive_tensor_ops", "--results-dir", str(tmp_path / "res"),
+           "--results-md", str(tmp_path / "R.md")]  # fmt: skip
+    ok = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0, ok.stderr[-1000:]
+    bad = subprocess.run(cmd[:-4] + ["--timeout", "1", "--results-dir", str(tmp_path / "res"),
+                                     "--results-md", str(tmp_path / "R.md")],
+                         capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert bad.returncode == 1 and "timeout" in bad.stdout
+
+
 def test_runner_end_to_end_on_real_scripts(tiny_data, tmp_path):
     """Two real scripts through the runner on tiny data: JSON written, smoke kept out of RESULTS."""
     res, md = tmp_path / "results", tmp_path / "RESULTS.md"
-    rc = run_all.main(
-        [
-            "--profile",
-            "smoke",
-            "--only",
-            "naive_tensor_ops",
-            "--only",
-            "display_digit",
-            "--data-dir",
-            str(tiny_data),
-            "--results-dir",
-            str(res),
-            "--results-md",
-            str(md),
-        ]
-    )
-    assert rc == 0
-    assert (res / "chapter02" / "display_digit.json").exists()
-    assert (res / "chapter02" / "display_digit.png").exists()
+    argv = ["--profile", "smoke", "--only", "naive_tensor_ops", "--only", "display_digit",
+            "--data-dir", str(tiny_data), "--results-dir", str(res), "--results-md", str(md)]  # fmt: skip
+    assert run_all.main(argv) == 0
+    assert (res / "chapter02" / "display_digit.smoke.json").exists()
+    assert (res / "chapter02" / "display_digit.smoke.png").exists()
     assert "not measured: not run yet" in md.read_text()  # smoke runs never land
+
+
+def test_ctrl_c_stops_the_whole_exercise_and_exits_130(fake_repo, tmp_path):
+    root, _ = fake_repo
+    runner = f"""
+import sys
+sys.path.insert(0, {str(REPO_ROOT)!r})
+import run_all
+from dlwp.catalogue import Exercise
+sys.exit(run_all.main(["--only", "hang", "--results-dir", {str(root / "results")!r},
+                       "--results-md", {str(root / "R.md")!r}],
+                      catalogue=(Exercise("chapter02/hang.py"),), repo_root={str(root)!r}))
+"""
+    proc = subprocess.Popen([sys.executable, "-c", runner], stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # fmt: skip
+    pids = root / "results" / "hang.pids"
+    deadline = time.monotonic() + 60
+    while not pids.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.2)
+    assert pids.exists(), proc.stderr.read()[-2000:]
+    grandchild = int(pids.read_text())
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does to the foreground group
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err
+    time.sleep(0.5)
+    assert not alive(grandchild)
+    assert not (root / "R.md").exists()  # nothing half-written
+
+
+def test_processes_run_reports_a_timeout_and_leaves_nothing(tmp_path):
+    log = open(tmp_path / "log", "w")
+    start = time.monotonic()
+    rc = processes.run([sys.executable, "-c", "import time; time.sleep(60)"], timeout=1, log=log)
+    assert rc is None and time.monotonic() - start < 20
+    assert processes.run([sys.executable, "-c", "raise SystemExit(4)"], timeout=30, log=log) == 4

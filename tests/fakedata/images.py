@@ -1,5 +1,4 @@
-"""Chapter 5 made-for-tests data in the real formats: a tiny Kaggle Dogs vs. Cats folder of JPEGs,
-an 'elephant' JPEG and an ImageNet class-index JSON."""
+"""JPEGs: a tiny Kaggle Dogs vs. Cats folder, the book's test photos, an ImageNet class index."""
 
 from __future__ import annotations
 
@@ -7,14 +6,13 @@ import json
 from pathlib import Path
 
 import numpy as np
-from fakedata import new_data_root
 from PIL import Image
 
 N_PER_CLASS = 12  # the smoke split needs 6 + 3 + 3 per class
 
 
 def jpeg(path: Path, rgb_mean, size=(40, 30), seed=0) -> Path:
-    """A small noisy JPEG around a mean color (cats reddish, dogs bluish: learnable)."""
+    """A small noisy JPEG (width, height) around a mean color."""
     rng = np.random.default_rng(seed)
     pixels = np.clip(rng.normal(rgb_mean, 40, (size[1], size[0], 3)), 0, 255).astype("uint8")
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -23,6 +21,7 @@ def jpeg(path: Path, rgb_mean, size=(40, 30), seed=0) -> Path:
 
 
 def write_dogs_vs_cats(root: Path, n_per_class: int = N_PER_CLASS) -> Path:
+    """Kaggle's flat train/ folder: cats reddish, dogs bluish (learnable)."""
     folder = root / "datasets" / "dogs-vs-cats" / "train"
     for i in range(n_per_class):
         jpeg(folder / f"cat.{i}.jpg", (170, 90, 60), (40 + i, 30), seed=i)
@@ -30,8 +29,17 @@ def write_dogs_vs_cats(root: Path, n_per_class: int = N_PER_CLASS) -> Path:
     return folder
 
 
-def write_images(root: Path) -> Path:
-    return jpeg(root / "datasets" / "images" / "creative_commons_elephant.jpg", (120, 110, 100))
+def write_elephant(root: Path, size=(40, 30)) -> Path:
+    return jpeg(
+        root / "datasets" / "images" / "creative_commons_elephant.jpg", (120, 110, 100), size
+    )
+
+
+def write_style_images(root: Path) -> Path:
+    """The content photo and the style painting of chapter 8's style transfer."""
+    images = root / "datasets" / "images"
+    jpeg(images / "Tubingen.jpg", (140, 120, 100), (64, 48), seed=2)
+    return jpeg(images / "transfer_style_reference.jpg", (60, 80, 160), (70, 50), seed=3)
 
 
 def write_class_index(root: Path) -> Path:
@@ -40,11 +48,3 @@ def write_class_index(root: Path) -> Path:
     path = root / "models" / "imagenet_class_index.json"
     path.write_text(json.dumps(index))
     return path
-
-
-def write_all(root: Path) -> Path:
-    new_data_root(root)
-    write_dogs_vs_cats(root)
-    write_images(root)
-    write_class_index(root)
-    return root

@@ -1,4 +1,4 @@
-"""Chapter 6 made-for-tests files in the real formats: a Jena climate CSV and a GloVe text file."""
+"""Chapter 6's files: a Jena climate CSV (or its zip) and a GloVe text file."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import datetime as dt
 import zipfile
 from pathlib import Path
 
-import fakedata
 import numpy as np
 
-from dlwp.datasets import JENA_COLUMNS
+from dlwp.data.jena import COLUMNS
+from fakedata.keras_sets import IMDB_WORDS
 
-JENA_HEADER = ",".join(f'"{c}"' for c in JENA_COLUMNS)
+JENA_HEADER = ",".join(f'"{c}"' for c in COLUMNS)
 
 
 def jena_rows(n=1000, seed=0) -> tuple[list[str], np.ndarray]:
@@ -32,11 +32,12 @@ def jena_rows(n=1000, seed=0) -> tuple[list[str], np.ndarray]:
     return lines, values
 
 
-def write_jena(root: Path, n=1000, seed=0, as_zip=False) -> Path:
+def write_jena(root: Path, n=1000, seed=0, as_zip=False, header=JENA_HEADER) -> Path:
     """datasets/jena_climate_2009_2016.csv (or .csv.zip holding it) with n data rows."""
     lines, _ = jena_rows(n, seed)
-    text = JENA_HEADER + "\n" + "\n".join(lines) + "\n"
+    text = header + "\n" + "\n".join(lines) + "\n"
     csv = root / "datasets" / "jena_climate_2009_2016.csv"
+    csv.parent.mkdir(parents=True, exist_ok=True)
     if as_zip:
         path = csv.with_name(csv.name + ".zip")
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
@@ -50,24 +51,18 @@ def write_jena(root: Path, n=1000, seed=0, as_zip=False) -> Path:
 def glove_words() -> list[str]:
     """The tokens TextVectorization makes of the fake IMDB reviews (lower case, no punctuation)."""
     extra = {"this", "well", "end", "unknownword"}
-    return sorted({w.replace("'", "") for w in fakedata.IMDB_WORDS} | extra)
+    return sorted({w.replace("'", "") for w in IMDB_WORDS} | extra)
 
 
-def write_glove(path: Path, words=None, dim=100, seed=0) -> tuple[Path, dict]:
-    """A GloVe-format text file ("word v1 ... vdim" per line); returns it and its vectors."""
+def write_glove(root: Path, words=None, dim=100, seed=0, path=None) -> tuple[Path, dict]:
+    """A GloVe-format text file ("word v1 ... vdim" per line) at datasets/glove.6B.100d.txt (or
+    `path`); returns it and its vectors."""
     rng = np.random.default_rng(seed)
     words = glove_words() if words is None else words
     vectors = {w: np.round(rng.normal(0, 1, dim), 5).astype("float32") for w in words}
+    path = Path(path) if path else root / "datasets" / "glove.6B.100d.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
         for w, v in vectors.items():
             f.write(w + " " + " ".join(f"{x:.5f}" for x in v) + "\n")
     return path, vectors
-
-
-def write_all_ch06(root: Path) -> Path:
-    fakedata.new_data_root(root)
-    fakedata.write_imdb_raw(root)
-    write_jena(root)
-    write_glove(root / "datasets" / "glove.6B.100d.txt")
-    return root

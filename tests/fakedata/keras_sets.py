@@ -1,8 +1,4 @@
-"""Small made-for-tests datasets, written in the real file formats so the real loaders run.
-
-Every folder made here holds a `MADE_FOR_TESTS` file: results of runs on it never reach
-RESULTS.md. Chapter test modules add their own writers here.
-"""
+"""The Keras datasets of chapters 2-3 (MNIST, Boston, Reuters) and the raw IMDB reviews."""
 
 from __future__ import annotations
 
@@ -12,15 +8,6 @@ import tarfile
 from pathlib import Path
 
 import numpy as np
-
-from dlwp.datasets import TEST_MARKER
-
-
-def new_data_root(root: Path) -> Path:
-    (root / "datasets").mkdir(parents=True, exist_ok=True)
-    (root / "models").mkdir(exist_ok=True)
-    (root / TEST_MARKER).write_text("made by tests/fakedata.py\n")
-    return root
 
 
 def write_mnist(root: Path, n_train=300, n_test=100, seed=0) -> Path:
@@ -123,12 +110,3 @@ def write_imdb_raw(root: Path, per_class=160, seed=0) -> Path:
                     tar.addfile(info, io.BytesIO(data))
     (root / "datasets" / "imdb_word_index.json").write_text(json.dumps(imdb_word_index()))
     return path
-
-
-def write_all_foundation(root: Path) -> Path:
-    new_data_root(root)
-    write_mnist(root)
-    write_boston(root)
-    write_reuters(root)
-    write_imdb_raw(root)
-    return root

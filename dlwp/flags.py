@@ -1,0 +1,119 @@
+"""The flags every exercise shares, its run profiles, and how a script's `main` is run.
+
+Profiles (`--profile`):
+  smoke  a tiny slice of the data, one short epoch: seconds; what the tests run.
+  quick  CPU-friendly settings that still learn on the real data (the default).
+  full   the book's settings exactly.
+
+A script that scales declares a dict of settings per profile; after parsing, every setting is an
+attribute of `args` unless a flag of the same name was given (`--epochs 3` beats the profile's).
+`args.data` is the resolved `DataFolders` (see `dlwp.data.core`), handed to every loader.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from dlwp.data.core import REPO_ROOT, DataFolders
+from dlwp.errors import UserError
+
+PROFILES = ("smoke", "quick", "full")
+DEFAULT_PROFILE = "quick"
+DEFAULT_OUTPUT_DIR = REPO_ROOT / "results"
+ERROR_JSON_ENV = "DLWP_ERROR_JSON"  # set by the runner: where `run` stores a UserError's fields
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def parser(doc: str | None, profiles: dict[str, dict] | None = None) -> argparse.ArgumentParser:
+    """An ArgumentParser with the common flags; the script adds its own before `parse`.
+
+    `profiles` is None for a script with nothing to scale (its profiles are all the same).
+    """
+    if profiles is not None and set(profiles) != set(PROFILES):
+        raise ValueError(f"profiles must be exactly {PROFILES}, not {sorted(profiles)}")
+    described = "; ".join(f"{n}: {_describe(s)}" for n, s in (profiles or {}).items())
+    p = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default=DEFAULT_PROFILE,
+        help="smoke (seconds, tests), quick (CPU, default) or full (the book)"
+        + (f". {described}" if described else "; this script runs the same in all three"),
+    )
+    p.add_argument("--epochs", type=positive_int, help="override the profile's epoch count")
+    p.add_argument(
+        "--data-dir", help="data folder in Keras-cache layout (default: $DLWP_DATA_DIR, then data/)"
+    )
+    p.add_argument(
+        "--output-dir",
+        default=str(DEFAULT_OUTPUT_DIR),
+        help="where results JSON and figures go (default: results/)",
+    )
+    p.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
+    p.set_defaults(_profiles=profiles or {})
+    return p
+
+
+def _describe(settings: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in settings.items())
+
+
+def parse(p: argparse.ArgumentParser, argv=None) -> argparse.Namespace:
+    """Parse argv (None = sys.argv), fill in the profile's settings, resolve the folders."""
+    args = p.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
+    profiles = args._profiles
+    del args._profiles
+    for key, value in profiles.get(args.profile, {}).items():
+        if getattr(args, key, None) is None:
+            setattr(args, key, value)
+    args.output_dir = Path(args.output_dir).expanduser().resolve()
+    if args.output_dir.exists() and not args.output_dir.is_dir():
+        raise UserError(f"--output-dir {args.output_dir} is a file", "give a folder")
+    args.data = DataFolders.resolve(args.data_dir)
+    return args
+
+
+def add_weights_flags(p: argparse.ArgumentParser, bases: tuple[str, ...], default_base: str):
+    """--base and --weights, for exercises built on a pretrained ImageNet network."""
+    p.add_argument(
+        "--base",
+        choices=bases,
+        default=default_base,
+        help=f"the pretrained network (default {default_base}, the book's); others stand in "
+        "where its weights are not available, and their results are labelled as such",
+    )
+    p.add_argument(
+        "--weights",
+        default="imagenet",
+        help="imagenet (Keras' file under <data>/models/, else downloaded), none (random "
+        "initialization: smoke tests only, never a result), or a path to a weights file",
+    )
+
+
+def run(main, argv=None):
+    """Run a script's `main`: a UserError is one line on stderr and exit status 1, and its
+    fields go to `$DLWP_ERROR_JSON` when the runner asked for them."""
+    try:
+        return main(argv)
+    except UserError as exc:
+        target = os.environ.get(ERROR_JSON_ENV)
+        if target:
+            Path(target).write_text(json.dumps(exc.to_dict(), indent=2) + "\n", encoding="utf-8")
+        print(f"error: {exc.message}", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,44 @@
+"""Small made-for-tests datasets, written in the real file formats so the real loaders run.
+
+One naming scheme: `write_<dataset>(root, ...)` writes that dataset's files under a data folder
+`root` laid out like the Keras cache (`root/datasets/...`, `root/models/...`) and returns the
+main path. `new_data_root` marks a folder `MADE_FOR_TESTS`: runs on it never reach RESULTS.md.
+"""
+
+from fakedata.core import new_data_root
+from fakedata.images import (
+    jpeg,
+    write_class_index,
+    write_dogs_vs_cats,
+    write_elephant,
+    write_style_images,
+)
+from fakedata.keras_sets import (
+    IMDB_WORDS,
+    write_boston,
+    write_imdb_raw,
+    write_mnist,
+    write_reuters,
+)
+from fakedata.series import write_glove, write_jena
+from fakedata.text import write_cifar10_frogs, write_cifar10_tar, write_nietzsche
+
+__all__ = [
+    "IMDB_WORDS",
+    "jpeg",
+    "new_data_root",
+    "write_boston",
+    "write_cifar10_frogs",
+    "write_cifar10_tar",
+    "write_class_index",
+    "write_dogs_vs_cats",
+    "write_elephant",
+    "write_glove",
+    "write_imdb_raw",
+    "write_jena",
+    "write_mnist",
+    "write_nietzsche",
+    "write_reuters",
+    "write_style_images",
+]
+from fakedata.dogs_vs_cats_stubs import write_dogs_vs_cats_stubs as write_dogs_vs_cats_stubs

@@ -1,0 +1,26 @@
+"""Kaggle's Dogs vs. Cats train/ folder at the book's size, cheaply: one tiny JPEG, copied.
+
+Each copy has its own file name appended after the JPEG's end marker (decoders stop there), so
+every file decodes and every file differs: a split that put a photo in the wrong place shows.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+
+def write_dogs_vs_cats_stubs(root: Path, n_per_class: int = 2000) -> Path:
+    """`root/datasets/dogs-vs-cats/train/{cat,dog}.{0..n_per_class-1}.jpg`."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.full((8, 8, 3), 128, "uint8")).save(buffer, "JPEG")
+    folder = root / "datasets" / "dogs-vs-cats" / "train"
+    folder.mkdir(parents=True, exist_ok=True)
+    for cls in ("cat", "dog"):
+        for i in range(n_per_class):
+            name = f"{cls}.{i}.jpg"
+            (folder / name).write_bytes(buffer.getvalue() + name.encode())
+    return folder
