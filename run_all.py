@@ -26,8 +26,8 @@ import sys
 import time
 from pathlib import Path
 
+from catalogue import CATALOGUE, CHAPTER_TITLES
 from dlwp import processes, report
-from dlwp.catalogue import CATALOGUE, CHAPTER_TITLES
 from dlwp.errors import UserError
 from dlwp.flags import DEFAULT_PROFILE, ERROR_JSON_ENV, PROFILES, positive_int
 from dlwp.results import profile_suffix, write_json

@@ -1,7 +1,7 @@
 """The Jena timeseries plumbing of section 6.3: normalization, the (vectorized) generator, the
 book's three generators and the common-sense baseline.
 
-chapter06/jena_generator.py presents the book's generator, with its per-row Python loop, and a
+The Jena exercise presents the book's generator, with its per-row Python loop, and a
 test proves that `generator` here yields exactly its batches, ~30x faster (benchmarks/).
 """
 

@@ -8,9 +8,9 @@ import sys
 import pytest
 from conftest import REPO_ROOT, smoke_args
 
+from catalogue import CATALOGUE, CHAPTER_TITLES
 from chapter02 import display_digit, mnist_first_network
 from dlwp import report
-from dlwp.catalogue import CATALOGUE, CHAPTER_TITLES
 from dlwp.errors import UserError
 
 

@@ -11,8 +11,8 @@ import pytest
 from conftest import REPO_ROOT
 
 import run_all
+from catalogue import Exercise
 from dlwp import processes
-from dlwp.catalogue import Exercise
 
 OK = """
 import json, sys, pathlib
@@ -178,7 +178,7 @@ def test_ctrl_c_stops_the_whole_exercise_and_exits_130(fake_repo, tmp_path):
 import sys
 sys.path.insert(0, {str(REPO_ROOT)!r})
 import run_all
-from dlwp.catalogue import Exercise
+from catalogue import Exercise
 sys.exit(run_all.main(["--only", "hang", "--results-dir", {str(root / "results")!r},
                        "--results-md", {str(root / "R.md")!r}],
                       catalogue=(Exercise("chapter02/hang.py"),), repo_root={str(root)!r}))

@@ -1,4 +1,4 @@
-"""Every exercise, in book order, and how the runner runs it.
+"""Every exercise, in book order, and how run_all.py runs it (the runner's table, not plumbing).
 
 A variant is a second run of the same script with extra flags, whose results are kept under their
 own name (`<script>@<tag>.json`), e.g. a transfer-learning script with a substitute base network.

@@ -1,0 +1,77 @@
+"""The shape of the collection: standalone scripts on a layered dlwp, a complete catalogue, and
+published files that name no path of the machine that wrote them."""
+
+import ast
+import re
+
+import pytest
+from conftest import REPO_ROOT
+
+from catalogue import CATALOGUE
+
+SCRIPTS = sorted(REPO_ROOT.glob("chapter0*/*.py"))
+SCRIPTS = [p for p in SCRIPTS if p.name != "__init__.py"]
+DLWP = sorted((REPO_ROOT / "dlwp").rglob("*.py"))
+
+
+def imported_modules(path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            yield "." * node.level + (node.module or "")
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_a_script_imports_only_libraries_and_dlwp(script):
+    bad = [m for m in imported_modules(script) if m.startswith(".") or re.match(r"chapter\d", m)]
+    assert not bad, f"{script.name} imports {bad}: an exercise imports only libraries and dlwp"
+
+
+def test_dlwp_imports_no_chapter_and_names_none():
+    for path in DLWP:
+        mods = list(imported_modules(path))
+        assert not [m for m in mods if re.match(r"chapter\d", m)], path
+        assert not re.search(r"chapter0\d/", path.read_text(encoding="utf-8")), (
+            f"{path} names a chapter script: dlwp is the ground floor"
+        )
+
+
+def test_dlwp_modules_are_small():
+    sizes = {p.relative_to(REPO_ROOT).as_posix(): len(p.read_text().splitlines()) for p in DLWP}
+    assert max(sizes.values()) <= 400, sorted(sizes.items(), key=lambda kv: -kv[1])[:3]
+
+
+def test_the_catalogue_and_the_scripts_agree():
+    catalogued = {ex.script for ex in CATALOGUE}
+    on_disk = {p.relative_to(REPO_ROOT).as_posix() for p in SCRIPTS}
+    assert on_disk - catalogued == set(), "scripts the runner never runs"
+    assert catalogued - on_disk == set(), "catalogue entries without a script"
+
+
+def test_no_script_chooses_a_matplotlib_backend():
+    for path in SCRIPTS + DLWP:
+        text = path.read_text(encoding="utf-8")
+        assert "matplotlib.use(" not in text and "matplotlib.pyplot" not in text, path
+
+
+def test_every_script_seeds_visibly_and_runs_through_flags_run():
+    for path in SCRIPTS:
+        text = path.read_text(encoding="utf-8")
+        assert 'if __name__ == "__main__":\n    flags.run(main)' in text, path
+        assert re.search(r"set_random_seed\(args\.seed\)|default_rng\(args\.seed\)", text), path
+
+
+MACHINE_PATH = re.compile(r"(?<![\w.])/(work|tmp|home|root|Users|var|opt|mnt)/")
+
+
+def test_published_files_name_no_path_of_this_machine():
+    published = [REPO_ROOT / "RESULTS.md", REPO_ROOT / "README.md"]
+    published += sorted((REPO_ROOT / "results").rglob("*.json"))
+    hits = [
+        p.relative_to(REPO_ROOT).as_posix()
+        for p in published
+        if MACHINE_PATH.search(p.read_text(encoding="utf-8", errors="replace"))
+    ]
+    assert hits == []
