@@ -5,10 +5,10 @@ retraining for the epoch count before overfitting (section 3.4), callbacks act d
 `EarlyStopping` interrupts training once the validation accuracy has not improved for `patience`
 epochs, `ModelCheckpoint` keeps the model of the epoch with the lowest validation loss (best only),
 and `ReduceLROnPlateau` divides the learning rate by 10 when the validation loss stalls. The model
-is the IMDB network of section 3.4 (multi-hot 10,000 words -> Dense 16 -> Dense 16 -> sigmoid;
-`vectorize_sequences` is imported from that exercise), which overfits after a few epochs: a
-plateau for the callbacks to catch. The saved checkpoint is reloaded and evaluated: its validation
-loss must be the best one the history shows.
+is the IMDB network of section 3.4 (multi-hot 10,000 words -> Dense 16 -> Dense 16 -> sigmoid,
+with that section's `vectorize_sequences`), which overfits after a few epochs: a plateau for the
+callbacks to catch. The saved checkpoint is reloaded and evaluated: its validation loss must be
+the best one the history shows.
 
 Book: no numbers printed for this section; section 3.4's validation accuracy peaks around epoch 3-4.
 
@@ -24,8 +24,8 @@ import keras
 import numpy as np
 from keras import layers
 
-from chapter03.imdb_binary_classification import vectorize_sequences
-from dlwp import UserError, cli, datasets, results
+from dlwp import flags, models, results
+from dlwp.data import imdb
 
 PROFILES = {
     "smoke": {"epochs": 4, "train_samples": 320, "val_samples": 100},
@@ -39,6 +39,14 @@ BOOK = {
     "checkpoint_reloads_best": "yes",
 }
 NUM_WORDS = 10000
+
+
+def vectorize_sequences(sequences, dimension=NUM_WORDS):
+    """Multi-hot encode lists of word indices into a (len(sequences), dimension) matrix."""
+    results_ = np.zeros((len(sequences), dimension), dtype="float32")
+    for i, sequence in enumerate(sequences):
+        results_[i, sequence] = 1.0  # sets the indices of results_[i] to 1s
+    return results_
 
 
 def build_model():
@@ -68,32 +76,24 @@ def make_callbacks(checkpoint_path, patience=2, lr_patience=1):
     ]
 
 
-def load_checkpoint(path):
-    try:
-        return keras.models.load_model(path)
-    except (OSError, ValueError) as exc:
-        raise UserError(
-            f"cannot load the checkpoint {path} ({exc}); run the training again"
-        ) from None
-
-
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
+    parser = flags.parser(__doc__, PROFILES)
     parser.add_argument(
-        "--patience", type=cli.positive_int, default=2, help="EarlyStopping patience (default 2)"
+        "--patience", type=flags.positive_int, default=2, help="EarlyStopping patience (default 2)"
     )
     parser.add_argument(
-        "--lr-patience", type=cli.positive_int, default=1, help="ReduceLROnPlateau patience"
+        "--lr-patience", type=flags.positive_int, default=1, help="ReduceLROnPlateau patience"
     )
-    return cli.parse(parser, argv)
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     run = results.Run(__file__, args, "EarlyStopping + ModelCheckpoint + ReduceLROnPlateau", BOOK)
 
     # Data: IMDB, the first val_samples reviews held out for validation (as in section 3.4)
-    (train_data, train_labels), _ = datasets.load_imdb(args.data_dir, num_words=NUM_WORDS)
+    (train_data, train_labels), _ = imdb.load_data(args.data, num_words=NUM_WORDS)
     n = args.train_samples or len(train_data)
     x = vectorize_sequences(train_data[:n])
     y = np.asarray(train_labels[:n]).astype("float32")
@@ -123,7 +123,7 @@ def main(argv=None):
     stopped = early_stopping.stopped_epoch + 1 if early_stopping.stopped_epoch else None
 
     # Evaluate the best checkpoint: reload it from disk
-    best = load_checkpoint(checkpoint)
+    best = models.load_model(checkpoint, "run callbacks.py again: ModelCheckpoint writes it")
     ckpt_loss, ckpt_acc = best.evaluate(x_val, y_val, batch_size=512, verbose=0)
     best_epoch = int(np.argmin(h["val_loss"])) + 1
     reloads_best = bool(np.isclose(ckpt_loss, min(h["val_loss"]), rtol=1e-4, atol=1e-6))
@@ -148,4 +148,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

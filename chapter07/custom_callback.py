@@ -19,14 +19,12 @@ Run:  python chapter07/custom_callback.py [--profile smoke|quick|full]
 """
 
 import keras
-import matplotlib
 import numpy as np
 from keras import layers
+from matplotlib.figure import Figure
 
-from dlwp import cli, datasets, results
-
-matplotlib.use("Agg")  # headless: write PNGs, never open a window
-import matplotlib.pyplot as plt  # noqa: E402
+from dlwp import flags, results
+from dlwp.data import mnist
 
 PROFILES = {
     "smoke": {"epochs": 2, "train_samples": 256, "val_samples": 64},
@@ -76,7 +74,8 @@ def build_model():
 def plot_activations(paths, image=0, units=128):
     """The first `units` activations of one validation image, one row per epoch."""
     rows = [np.load(p)["activations"][image, :units] for p in paths]
-    fig, ax = plt.subplots(figsize=(10, 0.5 + 0.45 * len(rows)))
+    fig = Figure(figsize=(10, 0.5 + 0.45 * len(rows)))
+    ax = fig.subplots()
     ax.imshow(np.stack(rows), aspect="auto", cmap="viridis", interpolation="nearest")
     ax.set(
         title=f"Layer '{LOGGED_LAYER}': first {units} activations of validation image {image}",
@@ -89,17 +88,18 @@ def plot_activations(paths, image=0, units=128):
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    parser.add_argument("--batch-size", type=cli.positive_int, default=128)
-    return cli.parse(parser, argv)
+    parser = flags.parser(__doc__, PROFILES)
+    parser.add_argument("--batch-size", type=flags.positive_int, default=128)
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     run = results.Run(__file__, args, "Custom callback: activations saved every epoch", BOOK)
 
     # Data: MNIST; the first val_samples training images are held out for validation
-    (images, labels), _ = datasets.load_mnist(args.data_dir)
+    (images, labels), _ = mnist.load_data(args.data)
     n = args.train_samples or len(images)
     x = images[:n].reshape((n, 28 * 28)).astype("float32") / 255
     y = keras.utils.to_categorical(labels[:n], 10)
@@ -145,4 +145,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

@@ -21,8 +21,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from chapter07.multi_input_qa import plot_model_graph
-from dlwp import cli, results
+from dlwp import flags, graphs, results
 
 PROFILES = {
     "smoke": {"epochs": 1, "num_samples": 32, "image_size": 16},
@@ -68,14 +67,15 @@ def branch_first_weights(model):
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    parser.add_argument("--num-samples", type=cli.positive_int, help="random images")
-    parser.add_argument("--image-size", type=cli.positive_int, help="input height and width")
-    return cli.parse(parser, argv)
+    parser = flags.parser(__doc__, PROFILES)
+    parser.add_argument("--num-samples", type=flags.positive_int, help="random images")
+    parser.add_argument("--image-size", type=flags.positive_int, help="input height and width")
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     run = results.Run(__file__, args, "Inception module (random data)", BOOK)
 
     # Data: random images and labels
@@ -87,7 +87,7 @@ def main(argv=None):
     # Model
     module, classifier = build_model(size)
     module.summary()
-    graph = plot_model_graph(module, run.path("_model.png"))
+    graph = graphs.plot_model(module, run.path("_model.png"))
     if graph:
         run.add_figure(graph)
     out_shape = tuple(module.output.shape[1:])
@@ -115,4 +115,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

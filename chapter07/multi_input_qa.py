@@ -14,7 +14,8 @@ Ported from Keras 2: `Embedding(64, text_vocabulary_size)` in the book's listing
 arguments swapped (input_dim is the vocabulary): here `Embedding(text_vocabulary_size, 64)`, as the
 text describes. The book's answers `np.random.randint(0, 1, ...)` are all zeros; here they are
 random one-hot rows. `metrics=['acc']` -> `metrics=["accuracy"]`. `plot_model` needs pydot and
-the Graphviz `dot` program: where either is missing the graph plot is skipped with a one-line note.
+the Graphviz `dot` program: where either is missing, `dlwp.graphs.plot_model` skips the graph plot
+with a one-line note.
 
 Run:  python chapter07/multi_input_qa.py [--profile smoke|quick|full]
 """
@@ -23,7 +24,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from dlwp import cli, results
+from dlwp import flags, graphs, results
 
 PROFILES = {
     "smoke": {"epochs": 1, "num_samples": 64, "max_length": 20},
@@ -34,25 +35,6 @@ BOOK = {"prediction_shape": "(samples, 500)", "inputs_by_name": "yes", "loss_dic
 TEXT_VOCABULARY_SIZE = 10000
 QUESTION_VOCABULARY_SIZE = 10000
 ANSWER_VOCABULARY_SIZE = 500
-_PLOT_SKIPPED = []
-
-
-def plot_model_graph(model, path):
-    """Save `keras.utils.plot_model(model, path, show_shapes=True)`; None if it cannot.
-
-    plot_model needs pydot and Graphviz' `dot` program. Where either is missing this prints one
-    line saying so and returns None: the plot is an illustration, never a reason to fail.
-    The other chapter 7 scripts import this function from here.
-    """
-    try:
-        keras.utils.plot_model(model, to_file=str(path), show_shapes=True)
-    except (ImportError, OSError) as exc:
-        if not _PLOT_SKIPPED:  # say it once per run, not once per model
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            print(f"note: model graph not plotted ({reason})")
-        _PLOT_SKIPPED.append(path)
-        return None
-    return path
 
 
 def build_model():
@@ -84,14 +66,15 @@ def random_data(num_samples, max_length, seed):
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    parser.add_argument("--num-samples", type=cli.positive_int, help="random samples")
-    parser.add_argument("--max-length", type=cli.positive_int, help="words per sequence")
-    return cli.parse(parser, argv)
+    parser = flags.parser(__doc__, PROFILES)
+    parser.add_argument("--num-samples", type=flags.positive_int, help="random samples")
+    parser.add_argument("--max-length", type=flags.positive_int, help="words per sequence")
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     run = results.Run(__file__, args, "Multi-input question answering (random data)", BOOK)
 
     # Data: random, as in the book
@@ -100,7 +83,7 @@ def main(argv=None):
     # Model
     model = build_model()
     model.summary()
-    graph = plot_model_graph(model, run.path("_model.png"))
+    graph = graphs.plot_model(model, run.path("_model.png"))
     if graph:
         run.add_figure(graph)
 
@@ -132,4 +115,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

@@ -23,8 +23,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from chapter07.multi_input_qa import plot_model_graph
-from dlwp import UserError, cli, results
+from dlwp import UserError, flags, graphs, results
 
 PROFILES = {
     "smoke": {"epochs": 1, "num_samples": 32, "post_length": 280},
@@ -82,19 +81,21 @@ def random_data(num_samples, post_length, seed):
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    parser.add_argument("--num-samples", type=cli.positive_int, help="random posts")
+    parser = flags.parser(__doc__, PROFILES)
+    parser.add_argument("--num-samples", type=flags.positive_int, help="random posts")
     parser.add_argument("--post-length", type=int, help="words per post (>= 269)")
-    args = cli.parse(parser, argv)
+    args = flags.parse(parser, argv)
     if args.post_length < 269:
         raise UserError(
-            f"--post-length {args.post_length}: give at least 269 (the conv stack needs it)"
+            f"--post-length {args.post_length} is too short",
+            "give at least 269 (the conv stack needs it)",
         )
     return args
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     run = results.Run(__file__, args, "Multi-output: age, income, gender (random data)", BOOK)
 
     # Data: random (the book gives none)
@@ -103,7 +104,7 @@ def main(argv=None):
     # Model
     model = build_model()
     model.summary()
-    graph = plot_model_graph(model, run.path("_model.png"))
+    graph = graphs.plot_model(model, run.path("_model.png"))
     if graph:
         run.add_figure(graph)
 
@@ -137,4 +138,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

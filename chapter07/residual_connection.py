@@ -19,8 +19,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from chapter07.multi_input_qa import plot_model_graph
-from dlwp import UserError, cli, results
+from dlwp import UserError, flags, graphs, results
 
 PROFILES = {
     "smoke": {"epochs": 1, "num_samples": 16, "image_size": 16},
@@ -81,19 +80,20 @@ def train_briefly(block, images, labels, epochs):
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    parser.add_argument("--num-samples", type=cli.positive_int, help="random images")
-    parser.add_argument("--image-size", type=cli.positive_int, help="even input height and width")
-    args = cli.parse(parser, argv)
+    parser = flags.parser(__doc__, PROFILES)
+    parser.add_argument("--num-samples", type=flags.positive_int, help="random images")
+    parser.add_argument("--image-size", type=flags.positive_int, help="even input height and width")
+    args = flags.parse(parser, argv)
     if args.image_size % 2:
         raise UserError(
-            f"--image-size {args.image_size}: give an even size (the pooling halves it)"
+            f"--image-size {args.image_size} is odd", "give an even size (the pooling halves it)"
         )
     return args
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     run = results.Run(__file__, args, "Residual connections: identity and projected", BOOK)
 
     # Data: random feature maps, 128 channels for the identity block, 64 for the projected one
@@ -107,9 +107,9 @@ def main(argv=None):
     identity, projected = build_blocks(size)
     identity.summary()
     projected.summary()
-    graphs = [plot_model_graph(identity, run.path("_identity_model.png"))]
-    graphs.append(plot_model_graph(projected, run.path("_projected_model.png")))
-    for graph in graphs:
+    plotted = [graphs.plot_model(identity, run.path("_identity_model.png"))]
+    plotted.append(graphs.plot_model(projected, run.path("_projected_model.png")))
+    for graph in plotted:
         if graph:
             run.add_figure(graph)
 
@@ -140,10 +140,10 @@ def main(argv=None):
             "projection_shortcut_exact": "yes" if projection_exact else "no",
             "identity_final_loss": identity_loss,
             "projected_final_loss": projected_loss,
-            "model_graph": [g.name for g in graphs if g] or "not plotted (pydot/Graphviz missing)",
+            "model_graph": [g.name for g in plotted if g] or "not plotted (pydot/Graphviz missing)",
         }
     )
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

@@ -19,8 +19,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from chapter07.multi_input_qa import plot_model_graph
-from dlwp import cli, results
+from dlwp import flags, graphs, results
 
 PROFILES = {
     "smoke": {"epochs": 1, "num_samples": 32, "timesteps": 10},
@@ -74,14 +73,15 @@ def branches_after_weight_change(encoder, left, right, scale=2.0):
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    parser.add_argument("--num-samples", type=cli.positive_int, help="random pairs")
-    parser.add_argument("--timesteps", type=cli.positive_int, help="vectors per sequence")
-    return cli.parse(parser, argv)
+    parser = flags.parser(__doc__, PROFILES)
+    parser.add_argument("--num-samples", type=flags.positive_int, help="random pairs")
+    parser.add_argument("--timesteps", type=flags.positive_int, help="vectors per sequence")
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     run = results.Run(__file__, args, "Siamese LSTM: one LSTM shared by two inputs", BOOK)
 
     # Data: random pairs of sequences and random similarity targets
@@ -94,7 +94,7 @@ def main(argv=None):
     # Model
     model, encoder = build_model()
     model.summary()
-    graph = plot_model_graph(model, run.path("_model.png"))
+    graph = graphs.plot_model(model, run.path("_model.png"))
     if graph:
         run.add_figure(graph)
 
@@ -130,4 +130,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

@@ -23,23 +23,21 @@ Run:  python chapter07/tensorboard_logging.py [--profile smoke|quick|full] [--se
 """
 
 import json
-import os
+import math
 import shutil
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
-import urllib.error
 import urllib.request
 
 import keras
 import numpy as np
 from keras import layers
 
-from chapter07.multi_input_qa import plot_model_graph
-from dlwp import UserError, cli, datasets, results
+from dlwp import UserError, flags, graphs, processes, results
+from dlwp.data import imdb
 
 PROFILES = {
     "smoke": {"epochs": 1, "train_samples": 200},
@@ -95,7 +93,7 @@ def read_event_logs(logdir):
     return summary
 
 
-# ---- The TensorBoard server (the `tensorboard` program, on 127.0.0.1 only)
+# ---- The book's `tensorboard --logdir=my_log_dir`, on 127.0.0.1 only
 
 
 def free_port(host=HOST):
@@ -112,93 +110,44 @@ def fetch(url, timeout=5.0):
         return response.status, response.read()
 
 
-def _log_tail(path, lines=5):
-    try:
-        return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
-    except OSError:
-        return "no output"
-
-
-def _exited(proc, timeout=0.0):
-    """Has the server process exited? Does not reap it, so its process group id stays ours."""
-    deadline = time.monotonic() + timeout
-    while True:
-        if proc.returncode is not None:
-            return True
-        try:
-            info = os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-        except ChildProcessError:
-            return True
-        if info is not None:
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.1)
-
-
-def _signal_group(proc, sig):
-    try:
-        os.killpg(proc.pid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass
-
-
-def stop_tensorboard(proc, timeout=5.0):
-    """Ctrl-C to the server's process group, then harder if it does not stop; returns its status.
-
-    Safe to call twice. Signals go to the group only while its leader is not yet reaped, so they
-    can never reach a process this script did not start.
-    """
-    if proc.returncode is None:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            _signal_group(proc, sig)
-            if _exited(proc, timeout):
-                break
-        _signal_group(proc, signal.SIGKILL)  # whatever is left in the group (the leader too)
-    return proc.wait()
-
-
 def start_tensorboard(logdir, timeout=90.0):
-    """Start `tensorboard --logdir LOGDIR` on 127.0.0.1 at a free port; wait until it answers.
+    """`tensorboard --logdir LOGDIR` on 127.0.0.1 at a free port, once it answers: (process, url).
 
-    Returns (process, url). The server runs in its own process group, which `stop_tensorboard`
-    ends; its output goes to <logdir>.server.log.
+    The server gets a process group of its own inside our session: a terminal's Ctrl-C reaches
+    this script only, which then stops the server (`processes.stop`). Its output goes to
+    <logdir>.server.log.
     """
     if not logdir.is_dir():
-        raise UserError(f"no TensorBoard logs at {logdir}; run this script without --serve first")
+        raise UserError(f"no TensorBoard logs in {logdir.name}/", "train first: run this script")
     port = free_port()
     url = f"http://{HOST}:{port}/"
     log_path = logdir.with_name(logdir.name + ".server.log")
-    cmd = [sys.executable, "-m", "tensorboard.main", "--logdir", str(logdir)]
-    cmd += ["--host", HOST, "--port", str(port), "--load_fast", "false"]
+    cmd = [sys.executable, "-m", "tensorboard.main", "--logdir", logdir]
+    cmd += ["--host", HOST, "--port", port, "--load_fast", "false"]
     with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            cmd,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # a terminal's Ctrl-C reaches us; we stop the server
-        )
-    deadline = time.monotonic() + timeout
+        proc = processes.start(cmd, log=log, session=False)
     try:
-        while not _exited(proc):
-            try:
-                if fetch(url, timeout=2.0)[0] == 200:
-                    return proc, url
-            except (urllib.error.URLError, OSError):
-                pass
-            if time.monotonic() > deadline:
-                raise UserError(
-                    f"tensorboard did not answer at {url} within {timeout:.0f} s; see {log_path}"
-                )
-            time.sleep(0.25)
-        raise UserError(
-            f"tensorboard exited with status {proc.wait()} before answering "
-            f"({_log_tail(log_path)}); see {log_path}"
-        )
+        deadline = time.monotonic() + timeout
+        while not answers(url):  # until it answers, or we know why it will not
+            if processes.exited(proc, timeout=0.25):
+                tail = " | ".join(log_path.read_text(errors="replace").strip().splitlines()[-3:])
+                problem = f"tensorboard exited with status {proc.wait()} before answering ({tail})"
+            elif time.monotonic() > deadline:
+                problem = f"tensorboard did not answer at {url} within {timeout:.0f} s"
+            else:
+                continue
+            raise UserError(problem, f"see {log_path.name} next to the logs")
+        return proc, url
     except BaseException:  # UserError, or Ctrl-C while waiting: never leave it running
-        stop_tensorboard(proc)
+        processes.stop(proc)
         raise
+
+
+def answers(url):
+    try:
+        return fetch(url, timeout=2.0)[0] == 200
+    except OSError:  # not listening yet (urllib's URLError is an OSError)
+        return False
 
 
 def server_runs(url, expected=("train", "validation"), timeout=60.0):
@@ -214,7 +163,7 @@ def server_runs(url, expected=("train", "validation"), timeout=60.0):
 
 
 def serve(logdir, server=None):
-    """Serve `logdir` until Ctrl-C (or until the server exits); always stops the server.
+    """Serve `logdir` until Ctrl-C or SIGTERM (or until the server exits); always stops it.
 
     `server` is a (process, url) pair from `start_tensorboard` to keep serving; None starts one.
     """
@@ -226,13 +175,12 @@ def serve(logdir, server=None):
             previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.default_int_handler)
             previous[signal.SIGTERM] = signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
         print(f"TensorBoard at {url} (serving {logdir}); press Ctrl-C to stop", flush=True)
-        while not _exited(proc, timeout=0.5):
-            pass
+        processes.exited(proc, timeout=math.inf)  # Ctrl-C interrupts this wait
         print(f"tensorboard exited by itself (see {logdir.name}.server.log)")
     except KeyboardInterrupt:
         print("\nstopping TensorBoard ...", flush=True)
     finally:
-        stop_tensorboard(proc)
+        processes.stop(proc)
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     print("TensorBoard stopped", flush=True)
@@ -243,23 +191,24 @@ def _raise_keyboard_interrupt(signum, frame):
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
+    parser = flags.parser(__doc__, PROFILES)
     parser.add_argument(
         "--serve", action="store_true", help="after the run, serve the logs until Ctrl-C"
     )
     parser.add_argument(
         "--no-server-check", action="store_true", help="do not start TensorBoard to check the logs"
     )
-    parser.add_argument("--train-samples", type=cli.positive_int, help="IMDB reviews to use")
-    return cli.parse(parser, argv)
+    parser.add_argument("--train-samples", type=flags.positive_int, help="IMDB reviews to use")
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     run = results.Run(__file__, args, "TensorBoard callback and server", BOOK)
 
     # Data: IMDB, the 2,000 most frequent words, reviews cut or padded to 500 words
-    (x_train, y_train), _ = datasets.load_imdb(args.data_dir, num_words=MAX_FEATURES)
+    (x_train, y_train), _ = imdb.load_data(args.data, num_words=MAX_FEATURES)
     n = args.train_samples or len(x_train)
     x_train = keras.utils.pad_sequences(x_train[:n], maxlen=MAX_LEN)
     y_train = np.asarray(y_train[:n]).astype("float32")
@@ -267,7 +216,7 @@ def main(argv=None):
     # Model
     model = build_model()
     model.summary()
-    graph = plot_model_graph(model, run.path("_model.png"))
+    graph = graphs.plot_model(model, run.path("_model.png"))
     if graph:
         run.add_figure(graph)
 
@@ -316,7 +265,7 @@ def main(argv=None):
             status, page = fetch(server[1])
             runs = server_runs(server[1])
             if not args.serve:
-                stop_tensorboard(server[0])
+                processes.stop(server[0])
             answered = status == 200 and b"<html" in page.lower() and "train" in runs
             print(f"TensorBoard answered at {server[1]}: status {status}, runs {runs}")
             metrics.update(
@@ -329,9 +278,9 @@ def main(argv=None):
             serve(logdir, server)
     finally:
         if server:
-            stop_tensorboard(server[0])
+            processes.stop(server[0])
     return result
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

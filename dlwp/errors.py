@@ -14,9 +14,10 @@ class UserError(SystemExit):
 
     kind = "error"
 
-    def __init__(self, problem: str, fix: str = "", **fields):
+    def __init__(self, problem: str, fix: str = "", portable: str | None = None, **fields):
         self.problem = problem
         self.fix = fix
+        self.portable = portable  # the problem without this machine's paths, where they differ
         self.fields = fields
         super().__init__(f"error: {self.message}")
 
@@ -28,7 +29,7 @@ class UserError(SystemExit):
         return self.message
 
     def portable_problem(self) -> str:
-        return self.problem
+        return self.portable or _scrub(self.problem)
 
     def to_dict(self) -> dict:
         return {
@@ -37,6 +38,13 @@ class UserError(SystemExit):
             "fix": self.fix,
             **self.fields,
         }
+
+
+def _scrub(text: str) -> str:
+    """Absolute paths in a message reduced to their last part: a last guard for to_dict()."""
+    import re
+
+    return re.sub(r"(?<![\w.])(/[^\s/;,:()'\"]+)+/([^\s/;,:()'\"]+)", r"\2", text)
 
 
 class MissingData(UserError):

@@ -1,4 +1,4 @@
-"""Finding and loading images and saved models, with one clear line when a file is wrong."""
+"""Finding and loading images, with one clear line when a file is wrong."""
 
 from __future__ import annotations
 
@@ -47,15 +47,4 @@ def load_image_array(path, target_size=None) -> np.ndarray:
         raise BadData(path, f"not a decodable image ({exc})", "give a JPEG or PNG file") from None
 
 
-def load_model(path, how_to_make: str):
-    """A saved Keras model, or one line: not there (and `how_to_make` it), or not loadable."""
-    import keras
-
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"no trained model at {path}", how_to_make)
-    try:
-        return keras.models.load_model(path)
-    except Exception as exc:  # Keras raises many types for a bad file
-        reason = (f"{type(exc).__name__}: {exc}".splitlines() or ["?"])[0][:200]
-        raise BadData(path, f"not a loadable Keras model ({reason})", how_to_make) from None
+from dlwp.models import load_model  # noqa: E402,F401  TEMPORARY during the chapter 5 port

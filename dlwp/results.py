@@ -152,7 +152,7 @@ class Run:
             "seconds": round(time.perf_counter() - self.started, 1),
             "figures": [self.relative(p) for p in self.figures],
             "versions": _versions(),
-            "finished": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
             "command": _command(self.script, getattr(self.args, "argv", []), data),
             **extra,
         }

@@ -1,5 +1,6 @@
 """Chapter 7: functional-API wiring, callbacks, TensorBoard logs and the live TensorBoard server."""
 
+import contextlib
 import json
 import math
 import os
@@ -15,7 +16,6 @@ import pytest
 from conftest import REPO_ROOT, smoke_args
 from keras import layers
 
-from chapter03.imdb_binary_classification import vectorize_sequences
 from chapter07 import (
     callbacks,
     custom_callback,
@@ -26,7 +26,10 @@ from chapter07 import (
     siamese_lstm,
     tensorboard_logging,
 )
-from dlwp import UserError, datasets
+from dlwp import UserError, graphs, models
+from dlwp.data import imdb
+from dlwp.data.core import DataFolders
+from dlwp.errors import BadData, MissingData
 
 
 def finite(*values):
@@ -74,12 +77,14 @@ def test_multi_input_qa_smoke(out_dir, tiny_data):
     assert m["input_names"] == ["text", "question"]
     assert finite(m["loss_list_inputs"], m["loss_dict_inputs"])
     assert result["data"] == []  # random data: no files read
-    assert (out_dir / "chapter07" / "multi_input_qa.json").exists()
+    assert (out_dir / "chapter07" / "multi_input_qa.smoke.json").exists()
+    # the graph, where pydot and Graphviz are here, is a figure named relative to the output folder
+    assert result["figures"] in ([], ["chapter07/multi_input_qa.smoke_model.png"])
 
 
 def test_plot_model_graph_never_fails(tmp_path, capsys):
     model = keras.Sequential([keras.Input((3,)), layers.Dense(2)])
-    path = multi_input_qa.plot_model_graph(model, tmp_path / "g.png")
+    path = graphs.plot_model(model, tmp_path / "g.png")
     if path is None:  # pydot or Graphviz missing here: one line, no file, no exception
         assert not (tmp_path / "g.png").exists()
     else:
@@ -103,10 +108,12 @@ def test_multi_output_heads_and_weighted_loss(out_dir, tiny_data):
 
 
 def test_multi_output_rejects_short_posts(out_dir):
-    with pytest.raises(UserError, match="--post-length 100"):
+    with pytest.raises(UserError) as exc:
         multi_output.main(
             ["--profile", "smoke", "--post-length", "100", "--output-dir", str(out_dir)]
         )
+    assert exc.value.problem == "--post-length 100 is too short" and "269" in exc.value.fix
+    assert not out_dir.exists()  # refused before anything ran
 
 
 # ---- inception_module
@@ -156,10 +163,11 @@ def test_residual_connection_smoke(out_dir, tiny_data):
 
 
 def test_residual_connection_rejects_odd_size(out_dir):
-    with pytest.raises(UserError, match="--image-size 15"):
+    with pytest.raises(UserError) as exc:
         residual_connection.main(
             ["--profile", "smoke", "--image-size", "15", "--output-dir", str(out_dir)]
         )
+    assert exc.value.problem == "--image-size 15 is odd" and "even" in exc.value.fix
 
 
 # ---- siamese_lstm
@@ -197,10 +205,21 @@ def test_siamese_lstm_smoke(out_dir, tiny_data):
 # ---- callbacks
 
 
+def test_vectorize_sequences_is_multi_hot():
+    x = callbacks.vectorize_sequences([[1, 3, 3], [], [0]], dimension=4)
+    assert x.dtype == np.float32
+    assert x.tolist() == [[0, 1, 0, 1], [0, 0, 0, 0], [1, 0, 0, 0]]
+    assert callbacks.vectorize_sequences([[9999]]).shape == (1, callbacks.NUM_WORDS)
+
+
 @pytest.fixture(scope="module")
-def tiny_imdb(tiny_data):
-    (x, y), _ = datasets.load_imdb(tiny_data, num_words=callbacks.NUM_WORDS)
-    x, y = vectorize_sequences(x), np.asarray(y, dtype="float32")
+def tiny_imdb(tiny_data, test_cache):
+    # module scope: set up before the autouse env fixture, so the folders are given explicitly
+    data = DataFolders.resolve(
+        tiny_data, environ={"DLWP_OFFLINE": "1", "DLWP_CACHE_DIR": str(test_cache)}
+    )
+    (x, y), _ = imdb.load_data(data, num_words=callbacks.NUM_WORDS)
+    x, y = callbacks.vectorize_sequences(x), np.asarray(y, dtype="float32")
     return (x[100:], y[100:]), (x[:100], y[:100])
 
 
@@ -239,7 +258,7 @@ def test_checkpoint_reloads_the_best_epoch(tiny_imdb, tmp_path):
         verbose=0,
     )
     best = int(np.argmin(history.history["val_loss"]))
-    reloaded = callbacks.load_checkpoint(tmp_path / "best.keras")
+    reloaded = models.load_model(tmp_path / "best.keras", "train again")
     assert np.allclose(reloaded.predict(x_val, verbose=0), predictions[best], atol=1e-6)
     others = [p for i, p in enumerate(predictions) if i != best]
     assert all(not np.allclose(p, predictions[best], atol=1e-6) for p in others)
@@ -248,8 +267,10 @@ def test_checkpoint_reloads_the_best_epoch(tiny_imdb, tmp_path):
 def test_load_checkpoint_bad_file(tmp_path):
     bad = tmp_path / "best.keras"
     bad.write_bytes(b"not a keras file")
-    with pytest.raises(UserError, match="cannot load the checkpoint"):
-        callbacks.load_checkpoint(bad)
+    with pytest.raises(BadData) as exc:
+        models.load_model(bad, "run callbacks.py again")
+    assert exc.value.fields["file"] == "best.keras" and exc.value.fix == "run callbacks.py again"
+    assert exc.value.what.startswith("not a loadable Keras model")
 
 
 def test_callbacks_smoke(out_dir, tiny_data):
@@ -260,12 +281,31 @@ def test_callbacks_smoke(out_dir, tiny_data):
     assert math.isclose(m["best_checkpoint_val_loss"], min(m["history"]["val_loss"]), rel_tol=1e-4)
     assert len(m["learning_rate_per_epoch"]) == m["epochs_run"]
     assert (out_dir / "chapter07" / "models" / "callbacks_best.keras").exists()
+    assert m["checkpoint"] == "callbacks_best.keras"
     assert {s["what"] for s in result["data"]} >= {"IMDB raw reviews (aclImdb)"}
+    assert all(s["kind"] == "made-for-tests" for s in result["data"])
+    assert str(out_dir) not in json.dumps(result) and str(tiny_data) not in json.dumps(result)
 
 
 def test_callbacks_missing_data_is_a_user_error(empty_data, out_dir):
-    with pytest.raises(UserError, match="imdb"):
+    with pytest.raises(MissingData) as exc:
         callbacks.main(smoke_args(empty_data, out_dir))
+    assert exc.value.files == ["datasets/imdb.npz"]
+    assert exc.value.fields["searched"] == ["--data-dir", "$DLWP_CACHE_DIR"]
+    assert str(empty_data) not in json.dumps(exc.value.to_dict())
+
+
+def test_callbacks_missing_data_from_the_shell_is_one_line(empty_data, out_dir):
+    cmd = [sys.executable, str(REPO_ROOT / "chapter07" / "callbacks.py")]
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", DLWP_ERROR_JSON=str(out_dir.parent / "e.json"))
+    done = subprocess.run(
+        cmd + smoke_args(empty_data, out_dir), env=env, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "datasets/imdb.npz not found" in errors[0]
+    stored = json.loads((out_dir.parent / "e.json").read_text())
+    assert stored["kind"] == "missing input" and stored["files"] == ["datasets/imdb.npz"]
 
 
 # ---- custom_callback
@@ -299,7 +339,9 @@ def test_custom_callback_smoke(out_dir, tiny_data):
     assert m["activation_files"] == 3 and len(list(folder.glob("*.npz"))) == 3
     assert m["activation_shape"] == "(32, 512)" and m["activations_change"] == "yes"
     assert len(m["mean_abs_change_between_epochs"]) == 2
-    assert (out_dir / "chapter07" / "custom_callback_activations.png").exists()
+    assert result["figures"] == ["chapter07/custom_callback.smoke_activations.png"]
+    png = out_dir / result["figures"][0]
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 1000
 
 
 @pytest.mark.realdata
@@ -325,19 +367,29 @@ def test_tensorboard_logging_smoke(out_dir, tiny_data):
     assert m["projector_config"] == "yes" and m["embedding_weight_files"] == 1
     assert list((logdir / "train").glob("events.out.tfevents.*"))
     assert "server_answered" not in m and finite(m["val_accuracy"])
+    assert m["logdir"] == "tensorboard/tensorboard_logging"
+    assert str(out_dir) not in json.dumps(result) and str(tiny_data) not in json.dumps(result)
 
 
-def test_tensorboard_serve_answers_and_stops_on_ctrl_c(tiny_data, tmp_path):
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl_c", "sigterm"])
+def test_tensorboard_serve_answers_and_stops_on_ctrl_c(tiny_data, tmp_path, stop_signal):
     """The script from the shell with --serve: it checks the real server on a smoke run's logs,
-    keeps serving; the test fetches the page from 127.0.0.1, presses Ctrl-C, nothing is left."""
+    keeps serving; the test fetches the page from 127.0.0.1, presses Ctrl-C (or `kill`s the
+    script), and the script stops the server: nothing is left."""
     out = tmp_path / "results"
     logdir = out / "chapter07" / "tensorboard" / "tensorboard_logging"
     cmd = [sys.executable, str(REPO_ROOT / "chapter07" / "tensorboard_logging.py")]
     cmd += smoke_args(tiny_data, out, "--serve")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1")
     start = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    proc = subprocess.Popen(  # in a group of its own, as a terminal runs a foreground command
+        cmd,
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        process_group=0,
     )
     try:
         url, lines = None, []
@@ -355,17 +407,25 @@ def test_tensorboard_serve_answers_and_stops_on_ctrl_c(tiny_data, tmp_path):
         status, page = tensorboard_logging.fetch(url)
         assert status == 200 and b"<html" in page.lower()
         assert tensorboard_logging.server_runs(url) == ["train", "validation"]
-        proc.send_signal(signal.SIGINT)  # Ctrl-C
+        server_pids = tensorboard_processes(logdir)
+        if stop_signal == signal.SIGINT:  # Ctrl-C: the terminal signals the foreground group,
+            os.killpg(proc.pid, signal.SIGINT)  # which the server is not in; the script stops it
+        else:
+            proc.send_signal(signal.SIGTERM)  # `kill PID`
         rest, _ = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        for pid in tensorboard_processes(logdir):  # only if the test failed: leave nothing
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
     assert proc.returncode == 0, rest[-2000:]
-    assert "TensorBoard stopped" in rest
+    assert "stopping TensorBoard" in rest and "TensorBoard stopped" in rest
     assert tensorboard_processes(logdir) == []
+    assert all(not Path(f"/proc/{pid}").exists() for pid in server_pids)
     # the run's own check (before serving) found the server answering with both runs
-    m = json.loads((out / "chapter07" / "tensorboard_logging.json").read_text())["metrics"]
+    m = json.loads((out / "chapter07" / "tensorboard_logging.smoke.json").read_text())["metrics"]
     assert m["server_answered"] == "yes" and m["server_runs"] == ["train", "validation"]
     seconds = time.perf_counter() - start
     assert seconds < 150
@@ -373,8 +433,10 @@ def test_tensorboard_serve_answers_and_stops_on_ctrl_c(tiny_data, tmp_path):
 
 
 def test_serve_without_logs_is_a_user_error(tmp_path):
-    with pytest.raises(UserError, match="no TensorBoard logs"):
+    with pytest.raises(UserError) as exc:
         tensorboard_logging.start_tensorboard(tmp_path / "nothing")
+    assert exc.value.problem == "no TensorBoard logs in nothing/"
+    assert not (tmp_path / "nothing.server.log").exists()  # no server was started
 
 
 def test_fetch_refuses_other_hosts():
