@@ -6,9 +6,10 @@ the character that follows it. Sequences and targets are one-hot encoded over th
 characters, and a single LSTM(128) followed by Dense(n_chars, softmax) learns to predict the next
 character (RMSprop(learning_rate=0.01), categorical crossentropy, batch 128). After every epoch a
 random 60-character seed from the text is extended by 400 characters at temperatures 0.2, 0.5, 1.0
-and 1.2, drawing each character with `sample` from chapter08/text_sampling.py. Everything
-generated goes to `results/chapter08/char_lstm_generation.txt`; the results hold an excerpt of the
-last epoch's text.
+and 1.2, drawing each character with the book's `sample` (listing 8.6: the reweighting of
+chapter08/text_sampling.py, written out here as the book prints it again). Everything generated
+goes to `results/chapter08/char_lstm_generation.txt`; the results hold an excerpt of the last
+epoch's text.
 
 Book: 60 epochs; the training loss reached its minimum of about 1.30 around epoch 54, then the run
 diverged (loss 1.30 -> 14.6 in the last epochs) and produced garbage.
@@ -23,7 +24,9 @@ Ported: `RMSprop(lr=0.01)` -> `RMSprop(learning_rate=0.01, clipnorm=1.0)`; the b
 arrays (200,000 x 60 x 57 booleans, ~0.7 GB, and 2.7 GB once Keras casts them to float) are built
 per batch instead: a tf.data pipeline holds the character indices and one-hot encodes each batch
 with `tf.one_hot` (the network sees exactly the same inputs); `model.predict(x)` in the generation
-loop -> `model.predict_on_batch(x)` (same output, no per-call progress bar overhead).
+loop -> `model.predict_on_batch(x)` (same output, no per-call progress bar overhead); `sample`
+subtracts the max before `np.exp` (same result, no overflow at low temperature) and takes a seeded
+`np.random.Generator`.
 
 Run:  python chapter08/char_lstm_generation.py [--profile smoke|quick|full] [--epochs N]
 """
@@ -35,8 +38,9 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from chapter08.text_sampling import sample
-from dlwp import UserError, cli, datasets, results
+from dlwp import flags, results
+from dlwp.data import nietzsche
+from dlwp.errors import UserError
 
 PROFILES = {
     "smoke": {"epochs": 1, "max_chars": 3000, "gen_length": 40},
@@ -54,6 +58,20 @@ MAXLEN = 60
 STEP = 3
 TEMPERATURES = (0.2, 0.5, 1.0, 1.2)
 DIVERGENCE_FACTOR = 1.25
+
+
+def sample(preds, temperature=1.0, rng=None):
+    """Listing 8.6: reweight `preds` at `temperature`, then draw one index from it.
+
+    `rng`: a `np.random.Generator` (seeded by the caller); default: NumPy's global RNG, as the book.
+    """
+    preds = np.asarray(preds).astype("float64")
+    with np.errstate(divide="ignore"):  # log(0) = -inf: a character that stays impossible
+        preds = np.log(preds) / temperature
+    exp_preds = np.exp(preds - np.max(preds))
+    preds = exp_preds / np.sum(exp_preds)
+    probas = (rng or np.random).multinomial(1, preds, 1)
+    return int(np.argmax(probas))
 
 
 def extract_sequences(text, maxlen=MAXLEN, step=STEP):
@@ -117,20 +135,21 @@ def generate_text(model, seed_text, temperature, length, char_indices, rng):
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    parser.add_argument("--max-chars", type=cli.positive_int, help="use only the text's start")
-    parser.add_argument("--gen-length", type=cli.positive_int, help="characters per sample")
-    parser.add_argument("--batch-size", type=cli.positive_int, default=128)
-    return cli.parse(parser, argv)
+    parser = flags.parser(__doc__, PROFILES)
+    parser.add_argument("--max-chars", type=flags.positive_int, help="use only the text's start")
+    parser.add_argument("--gen-length", type=flags.positive_int, help="characters per sample")
+    parser.add_argument("--batch-size", type=flags.positive_int, default=128)
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
+    rng = np.random.default_rng(args.seed)  # the seed texts and the sampled characters
     run = results.Run(__file__, args, "Character-level LSTM text generation (Nietzsche)", BOOK)
-    rng = np.random.default_rng(args.seed)
 
     # Data
-    text = datasets.load_text("datasets/nietzsche.txt", args.data_dir, "Nietzsche corpus").lower()
+    text = nietzsche.load_text(args.data).lower()
     text = text[: args.max_chars]
     if len(text) < 2 * MAXLEN:
         raise UserError(f"the corpus has {len(text)} characters; need at least {2 * MAXLEN}")
@@ -184,7 +203,7 @@ def main(argv=None):
             "min_loss": min(losses),
             "divergence_stop": stopped,
             **excerpts,
-            "text_file": f"{run.chapter}/{out_path.name}",
+            "text_file": run.relative(out_path),
             "n_sequences": len(sentences),
             "n_chars": len(chars),
         }
@@ -192,4 +211,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

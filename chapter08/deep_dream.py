@@ -24,13 +24,14 @@ Ported: `K.gradients` + `K.function` -> `tf.GradientTape` inside `tf.function`;
 Run:  python chapter08/deep_dream.py --base mobilenet [--image PATH] [--layers ...]
 """
 
-from pathlib import Path
-
 import keras
 import numpy as np
 import tensorflow as tf
 
-from dlwp import UserError, cli, datasets, results
+from dlwp import flags, results
+from dlwp.data import imagenet
+from dlwp.errors import UserError
+from dlwp.images import find_image, load_image_array
 
 PROFILES = {
     "smoke": {"iterations": 2, "max_dim": 160},
@@ -59,14 +60,26 @@ NUM_OCTAVE = 3  # number of scales
 OCTAVE_SCALE = 1.4  # size ratio between scales
 
 
-def build_base(base, weights):
-    """The pretrained convnet, any input size, without its classifier."""
+def build_base(base, data, weights):
+    """The pretrained convnet, any input size, without its classifier (`weights`: a file from
+    `imagenet.find_weights`, or None for random initialization)."""
     if base == "inception_v3":
-        return keras.applications.InceptionV3(
-            include_top=False, weights=weights, input_shape=(None, None, 3)
+        return imagenet.build(
+            keras.applications.InceptionV3,
+            data,
+            weights,
+            "InceptionV3",
+            include_top=False,
+            input_shape=(None, None, 3),
         )
-    return keras.applications.MobileNet(
-        include_top=False, weights=weights, input_shape=(None, None, 3), alpha=0.25
+    return imagenet.build(
+        keras.applications.MobileNet,
+        data,
+        weights,
+        "MobileNet (alpha 0.25)",
+        include_top=False,
+        input_shape=(None, None, 3),
+        alpha=0.25,
     )
 
 
@@ -171,45 +184,38 @@ def deep_dream(ascent_step, image, iterations, step, max_loss, shapes):
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    cli.add_weights_flags(parser, BASES, "inception_v3")
+    parser = flags.parser(__doc__, PROFILES)
+    flags.add_weights_flags(parser, BASES, "inception_v3")
     parser.add_argument(
         "--image",
         default=DEFAULT_IMAGE,
         help=f"the photo (data-folder path or file; {DEFAULT_IMAGE})",
     )
     parser.add_argument("--layers", help="name:weight,... (default: the base's, see the docstring)")
-    parser.add_argument("--iterations", type=cli.positive_int, help="ascent steps per octave")
+    parser.add_argument("--iterations", type=flags.positive_int, help="ascent steps per octave")
     parser.add_argument(
         "--max-loss", type=float, help="stop an octave above this (default 10; 35 for mobilenet)"
     )
-    parser.add_argument("--max-dim", type=cli.positive_int, help="shrink the photo to this size")
-    return cli.parse(parser, argv)
-
-
-def find_image(image, data_dir):
-    """An existing file path, else a path in the data folder (local first, e.g. the default)."""
-    if Path(image).is_file():
-        datasets.record_source(Path(image).resolve(), "photo")
-        return Path(image)
-    return datasets.find_file(image, data_dir, f"photo ({Path(image).name})")
+    parser.add_argument("--max-dim", type=flags.positive_int, help="shrink the photo to this size")
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     variant = None if args.base == "inception_v3" else args.base
     run = results.Run(__file__, args, f"DeepDream ({args.base})", BOOK, variant=variant)
     layer_weights = parse_layers(args.layers) if args.layers else DEFAULT_LAYERS[args.base]
     max_loss = args.max_loss if args.max_loss is not None else MAX_LOSS[args.base]
 
     # Data and model
-    weights = datasets.find_weights(args.base, False, args.weights, args.data_dir)
-    image = datasets.load_image_array(find_image(args.image, args.data_dir))
+    weights = imagenet.find_weights(args.data, args.base, False, args.weights)
+    image = load_image_array(find_image(args.data, args.image, "photo", "--image"))
     if args.max_dim and max(image.shape[:2]) > args.max_dim:
         scale = args.max_dim / max(image.shape[:2])
         size = (int(image.shape[0] * scale), int(image.shape[1] * scale))
         image = tf.image.resize(image, size).numpy()
-    model = build_base(args.base, weights)
+    model = build_base(args.base, args.data, weights)
     extractor = feature_extractor(model, layer_weights)
     ascent_step = make_ascent_step(extractor, layer_weights)
 
@@ -238,4 +244,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

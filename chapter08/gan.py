@@ -32,14 +32,12 @@ Run:  python chapter08/gan.py [--profile smoke|quick|full] [--steps N]
 import math
 
 import keras
-import matplotlib
 import numpy as np
 from keras import layers
+from matplotlib.figure import Figure
 
-from dlwp import cli, datasets, results
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from dlwp import flags, results
+from dlwp.data import cifar10
 
 PROFILES = {
     "smoke": {"steps": 3, "gen_width": 8, "disc_width": 8, "save_every": 2, "max_images": 100},
@@ -159,7 +157,8 @@ def image_grid(images, rows, cols):
 
 
 def plot_losses(d_losses, a_losses):
-    fig, ax = plt.subplots(figsize=(8, 4))
+    fig = Figure(figsize=(8, 4))
+    ax = fig.subplots()
     ax.plot(d_losses, label="discriminator loss", alpha=0.7)
     ax.plot(a_losses, label="adversarial (generator) loss", alpha=0.7)
     ax.set(title="GAN losses per step", xlabel="step", ylabel="binary crossentropy")
@@ -168,22 +167,23 @@ def plot_losses(d_losses, a_losses):
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    parser.add_argument("--steps", type=cli.positive_int, help="training steps (batches)")
-    parser.add_argument("--gen-width", type=cli.positive_int, help="generator conv filters")
-    parser.add_argument("--disc-width", type=cli.positive_int, help="discriminator conv filters")
-    parser.add_argument("--save-every", type=cli.positive_int, help="steps between image grids")
-    parser.add_argument("--max-images", type=cli.positive_int, help="use only the first N frogs")
-    return cli.parse(parser, argv)
+    parser = flags.parser(__doc__, PROFILES)
+    parser.add_argument("--steps", type=flags.positive_int, help="training steps (batches)")
+    parser.add_argument("--gen-width", type=flags.positive_int, help="generator conv filters")
+    parser.add_argument("--disc-width", type=flags.positive_int, help="discriminator conv filters")
+    parser.add_argument("--save-every", type=flags.positive_int, help="steps between image grids")
+    parser.add_argument("--max-images", type=flags.positive_int, help="use only the first N frogs")
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
+    rng = np.random.default_rng(args.seed)  # latent points and label noise
     run = results.Run(__file__, args, "DCGAN on CIFAR-10 frogs", BOOK)
-    rng = np.random.default_rng(args.seed)
 
     # Data: the training frogs, scaled to the generator's [-1, 1]
-    x_train = datasets.load_cifar10_frogs(args.data_dir)[: args.max_images]
+    x_train = cifar10.load_frogs(args.data)[: args.max_images]
     x_train = x_train.astype("float32") / 127.5 - 1.0
     print("frogs:", x_train.shape)
 
@@ -241,4 +241,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

@@ -33,14 +33,15 @@ and painting activations are computed once instead of at each evaluation (same v
 Run:  python chapter08/neural_style_transfer.py --base mobilenet [--content ...] [--style ...]
 """
 
-from pathlib import Path
-
 import keras
 import numpy as np
 import tensorflow as tf
 from scipy.optimize import minimize
 
-from dlwp import UserError, cli, datasets, results
+from dlwp import flags, results
+from dlwp.data import imagenet
+from dlwp.errors import UserError
+from dlwp.images import find_image, load_image_array
 
 PROFILES = {
     "smoke": {"iterations": 1, "img_height": 48, "maxfun": 5},
@@ -74,11 +75,19 @@ CONTENT_IMAGE = "datasets/images/Tubingen.jpg"
 STYLE_IMAGE = "datasets/images/transfer_style_reference.jpg"
 
 
-def build_base(base, weights):
+def build_base(base, data, weights):
+    """The pretrained convnet without its classifier (`weights`: a file from
+    `imagenet.find_weights`, or None for random initialization)."""
     if base == "vgg19":
-        return keras.applications.VGG19(include_top=False, weights=weights)
-    return keras.applications.MobileNet(
-        include_top=False, weights=weights, input_shape=(None, None, 3), alpha=0.25
+        return imagenet.build(keras.applications.VGG19, data, weights, "VGG19", include_top=False)
+    return imagenet.build(
+        keras.applications.MobileNet,
+        data,
+        weights,
+        "MobileNet (alpha 0.25)",
+        include_top=False,
+        input_shape=(None, None, 3),
+        alpha=0.25,
     )
 
 
@@ -171,8 +180,8 @@ def lbfgs_round(fun, x, maxfun):
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    cli.add_weights_flags(parser, BASES, "vgg19")
+    parser = flags.parser(__doc__, PROFILES)
+    flags.add_weights_flags(parser, BASES, "vgg19")
     parser.add_argument("--content", default=CONTENT_IMAGE, help="the photo (data path or file)")
     parser.add_argument("--style", default=STYLE_IMAGE, help="the painting (data path or file)")
     parser.add_argument("--content-layer", help="default: block5_conv2 / conv_pw_10_relu")
@@ -180,21 +189,15 @@ def parse_args(argv=None):
     parser.add_argument(
         "--loss-weights", help="content,style,tv (default 0.025,1,1e-4; mobilenet 0.025,3e6,1e-4)"
     )
-    parser.add_argument("--iterations", type=cli.positive_int, help="L-BFGS rounds")
-    parser.add_argument("--maxfun", type=cli.positive_int, help="loss evaluations per round")
-    parser.add_argument("--img-height", type=cli.positive_int, help="generated image height")
-    return cli.parse(parser, argv)
-
-
-def find_image(image, data_dir, what):
-    if Path(image).is_file():
-        datasets.record_source(Path(image).resolve(), what)
-        return Path(image)
-    return datasets.find_file(image, data_dir, f"{what} ({Path(image).name})")
+    parser.add_argument("--iterations", type=flags.positive_int, help="L-BFGS rounds")
+    parser.add_argument("--maxfun", type=flags.positive_int, help="loss evaluations per round")
+    parser.add_argument("--img-height", type=flags.positive_int, help="generated image height")
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     variant = None if args.base == "vgg19" else args.base
     run = results.Run(__file__, args, f"Neural style transfer ({args.base})", BOOK, variant=variant)
     defaults = LAYERS[args.base]
@@ -210,17 +213,17 @@ def main(argv=None):
             raise UserError(f"--loss-weights {args.loss_weights!r}: expected content,style,tv")
 
     # Data: the photo fixes the size (height img_height, same aspect ratio)
-    weights = datasets.find_weights(args.base, False, args.weights, args.data_dir)
-    content_path = find_image(args.content, args.data_dir, "content photo")
-    style_path = find_image(args.style, args.data_dir, "style painting")
-    width, height = datasets.load_image_array(content_path).shape[1::-1]
+    weights = imagenet.find_weights(args.data, args.base, False, args.weights)
+    content_path = find_image(args.data, args.content, "content photo", "--content")
+    style_path = find_image(args.data, args.style, "style painting", "--style")
+    width, height = load_image_array(content_path).shape[1::-1]
     img_height = args.img_height
     img_width = int(width * img_height / height)
-    target = datasets.load_image_array(content_path, (img_height, img_width))
-    style = datasets.load_image_array(style_path, (img_height, img_width))
+    target = load_image_array(content_path, (img_height, img_width))
+    style = load_image_array(style_path, (img_height, img_width))
 
     # Model: the activations of the chosen layers
-    model = build_base(args.base, weights)
+    model = build_base(args.base, args.data, weights)
     names = [layer.name for layer in model.layers]
     missing = [n for n in [content_layer, *style_layers] if n not in names]
     if missing:
@@ -272,4 +275,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

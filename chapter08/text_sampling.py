@@ -3,9 +3,10 @@
 Deep Learning with Python, section 8.1.2. A language model outputs a probability distribution over
 the next character; how we draw from it decides how surprising the generated text is. The book's
 `reweight_distribution` divides the log-probabilities by a *temperature*, exponentiates and
-renormalizes; `sample` then draws one index from the reweighted distribution (the function
-chapter08/char_lstm_generation.py imports). Low temperature concentrates the mass on the most
-likely entries (temperature -> 0 is argmax), high temperature flattens it toward uniform.
+renormalizes; `sample` then draws one index from the reweighted distribution (the book prints it
+again with its text generator, and chapter08/char_lstm_generation.py writes it out again too).
+Low temperature concentrates the mass on the most likely entries (temperature -> 0 is argmax),
+high temperature flattens it toward uniform.
 
 This script reweights one fixed distribution over 10 symbols at temperatures 0.01 ... 2.0, reports
 its entropy and top probability per temperature, draws from it with `sample` to check the empirical
@@ -18,13 +19,10 @@ the max subtracted before `np.exp` for numerical stability (same result).
 Run:  python chapter08/text_sampling.py [--profile smoke|quick|full]
 """
 
-import matplotlib
 import numpy as np
+from matplotlib.figure import Figure
 
-from dlwp import cli, results
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from dlwp import flags, results
 
 PROFILES = {
     "smoke": {"draws": 500},
@@ -71,7 +69,8 @@ def entropy(p):
 
 
 def plot_distributions(original, reweighted):
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig = Figure(figsize=(9, 4))
+    ax = fig.subplots()
     width = 0.8 / (len(reweighted) + 1)
     index = np.arange(len(original))
     ax.bar(index, original, width, label="original", color="black")
@@ -87,15 +86,15 @@ def plot_distributions(original, reweighted):
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    parser.add_argument("--draws", type=cli.positive_int, help="samples drawn per temperature")
-    return cli.parse(parser, argv)
+    parser = flags.parser(__doc__, PROFILES)
+    parser.add_argument("--draws", type=flags.positive_int, help="samples drawn per temperature")
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    rng = np.random.default_rng(args.seed)  # the only randomness here: NumPy, no Keras
     run = results.Run(__file__, args, "Sampling with a softmax temperature", BOOK)
-    rng = np.random.default_rng(args.seed)
 
     reweighted = {t: reweight_distribution(ORIGINAL, t) for t in TEMPERATURES}
     entropies = {f"T={t}": entropy(p) for t, p in reweighted.items()}
@@ -126,4 +125,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

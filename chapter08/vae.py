@@ -26,15 +26,13 @@ Run:  python chapter08/vae.py [--profile smoke|quick|full] [--epochs N]
 """
 
 import keras
-import matplotlib
 import numpy as np
 from keras import layers, ops
+from matplotlib.figure import Figure
 from scipy.stats import norm
 
-from dlwp import cli, datasets, results
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from dlwp import flags, results
+from dlwp.data import mnist
 
 PROFILES = {
     "smoke": {"epochs": 1, "batch_size": 16, "train_samples": 256, "test_samples": 64, "n": 5},
@@ -128,17 +126,18 @@ def decode_manifold(decoder, n=15, digit_size=28):
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    parser.add_argument("--batch-size", type=cli.positive_int)
-    return cli.parse(parser, argv)
+    parser = flags.parser(__doc__, PROFILES)
+    parser.add_argument("--batch-size", type=flags.positive_int)
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     run = results.Run(__file__, args, "Variational autoencoder, MNIST, 2-D latent space", BOOK)
 
     # Data
-    (x_train, _), (x_test, _) = datasets.load_mnist(args.data_dir)
+    (x_train, _), (x_test, _) = mnist.load_data(args.data)
     x_train = x_train[: args.train_samples].astype("float32") / 255.0
     x_test = x_test[: args.test_samples].astype("float32") / 255.0
     x_train = x_train.reshape(x_train.shape + (1,))
@@ -161,7 +160,8 @@ def main(argv=None):
 
     # Visualize the latent manifold
     figure = decode_manifold(decoder, args.n)
-    fig, ax = plt.subplots(figsize=(10, 10))
+    fig = Figure(figsize=(10, 10))
+    ax = fig.subplots()
     ax.imshow(figure, cmap="Greys_r")
     ax.set_axis_off()
     ax.set_title(f"Digits decoded from a {args.n}x{args.n} grid of the 2-D latent space")
@@ -185,4 +185,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

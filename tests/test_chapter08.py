@@ -2,17 +2,22 @@
 data in the real formats (text, npz, JPEG, CIFAR tarball), with `--weights none` for the
 pretrained bases."""
 
+import ast
 import io
+import json
 import math
 import pickle
 import tarfile
+from pathlib import Path
 
 import fakedata
+import h5py
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import smoke_args
+from conftest import REPO_ROOT, smoke_args
+from fakedata.text import TINY_TEXT
 from PIL import Image
 
 from chapter08 import (
@@ -24,59 +29,40 @@ from chapter08 import (
     vae,
 )
 from chapter08.text_sampling import reweight_distribution, sample
-from dlwp import UserError, datasets
-
-TINY_TEXT = (
-    "Supposing that Truth is a woman--what then? Is there not ground for suspecting that all "
-    "philosophers, in so far as they have been dogmatists, have failed to understand women. "
-) * 20
-
-
-def _jpeg(path, size, seed):
-    rng = np.random.default_rng(seed)
-    h, w = size
-    base = np.linspace(0, 255, w)[None, :, None] * np.ones((h, 1, 3))
-    img = np.clip(base + rng.normal(0, 40, (h, w, 3)), 0, 255).astype("uint8")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(img).save(path, format="JPEG")
-
-
-def _frogs(n, seed=0):
-    return np.random.default_rng(seed).integers(0, 256, (n, 32, 32, 3)).astype("uint8")
-
-
-def _cifar_tar(path, frogs_per_batch=3, others_per_batch=4, seed=0):
-    """A cifar-10-python.tar.gz in the official layout: pickled dicts of CHW-flattened uint8."""
-    rng = np.random.default_rng(seed)
-    expected = []
-    with tarfile.open(path, "w:gz") as tar:
-        for b in range(1, 6):
-            labels = [6] * frogs_per_batch + [1] * others_per_batch
-            rng.shuffle(labels)
-            data = rng.integers(0, 256, (len(labels), 3072)).astype("uint8")
-            expected += [
-                data[i].reshape(3, 32, 32).transpose(1, 2, 0)
-                for i, y in enumerate(labels)
-                if y == 6
-            ]
-            blob = pickle.dumps({b"data": data, b"labels": labels, b"batch_label": b"x"})
-            info = tarfile.TarInfo(f"cifar-10-batches-py/data_batch_{b}")
-            info.size = len(blob)
-            tar.addfile(info, io.BytesIO(blob))
-    return np.stack(expected)
+from dlwp import flags
+from dlwp.data import cifar10, nietzsche
+from dlwp.data.core import DataFolders
+from dlwp.errors import BadData, MissingData, UserError
 
 
 @pytest.fixture(scope="session")
 def ch8_data(tmp_path_factory):
     root = fakedata.new_data_root(tmp_path_factory.mktemp("ch8_data"))
-    (root / "datasets" / "nietzsche.txt").write_text(TINY_TEXT, encoding="utf-8")
+    fakedata.write_nietzsche(root)
     fakedata.write_mnist(root, n_train=256, n_test=64)
-    np.savez_compressed(root / "datasets" / "cifar10_frogs.npz", x_train=_frogs(60))
-    images = root / "datasets" / "images"
-    _jpeg(images / "creative_commons_elephant.jpg", (90, 120), 1)
-    _jpeg(images / "Tubingen.jpg", (48, 64), 2)
-    _jpeg(images / "transfer_style_reference.jpg", (50, 70), 3)
+    fakedata.write_cifar10_frogs(root, n=60)
+    fakedata.write_elephant(root, size=(120, 90))
+    fakedata.write_style_images(root)
     return root
+
+
+def folders(root) -> DataFolders:
+    return DataFolders.resolve(root)
+
+
+def portable(result, *paths) -> bool:
+    """No path of this machine (the data and output folders) in a result."""
+    text = json.dumps(result)
+    return not any(str(Path(p).resolve()) in text or str(p) in text for p in paths)
+
+
+def test_scripts_import_no_other_chapter():
+    for script in sorted((REPO_ROOT / "chapter08").glob("*.py")):
+        for node in ast.walk(ast.parse(script.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                assert node.level == 0 and not node.module.startswith("chapter"), script.name
+            elif isinstance(node, ast.Import):
+                assert not any(a.name.startswith("chapter") for a in node.names), script.name
 
 
 # ---- text_sampling -----------------------------------------------------------------------------
@@ -110,13 +96,34 @@ def test_sample_lower_temperature_concentrates_draws():
     assert {sample(q, 1e-4, rng) for _ in range(300)} == {0}
 
 
-def test_text_sampling_smoke(out_dir, tmp_path):
+def test_the_two_samples_agree():
+    """char_lstm_generation writes the book's `sample` out again: the same draws as
+    text_sampling's, from the same generator, for model-like outputs (float32, zeros too)."""
+    rng = np.random.default_rng(7)
+    cases = [rng.dirichlet(np.ones(57) * a).astype("float32") for a in (0.1, 1.0, 10.0)]
+    cases.append(np.array([0.0, 0.5, 0.3, 0.2, 0.0]))  # impossible characters stay impossible
+    for preds in cases:
+        for t in (0.01, 0.2, 0.5, 1.0, 1.2, 2.0):
+            a, b = np.random.default_rng(3), np.random.default_rng(3)
+            draws = [char_lstm_generation.sample(preds, t, a) for _ in range(200)]
+            assert draws == [text_sampling.sample(preds, t, b) for _ in range(200)]
+            assert all(preds[d] > 0 for d in draws) and all(type(d) is int for d in draws)
+    np.random.seed(5)  # no generator: NumPy's global one, as the book
+    first = [char_lstm_generation.sample(cases[1], 1.0) for _ in range(50)]
+    np.random.seed(5)
+    assert first == [text_sampling.sample(cases[1], 1.0) for _ in range(50)]
+    assert len(set(first)) > 5
+
+
+def test_text_sampling_smoke(out_dir):
     result = text_sampling.main(["--profile", "smoke", "--output-dir", str(out_dir)])
     m = result["metrics"]
     assert m["entropy_decreases_as_temperature_falls"] is True
     assert m["top_probability_by_temperature"]["T=0.01"] > 0.99
     assert m["max_abs_frequency_error"] < 0.1
-    assert (out_dir / "chapter08" / "text_sampling.png").exists()
+    assert result["figures"] == ["chapter08/text_sampling.smoke.png"]
+    assert (out_dir / "chapter08" / "text_sampling.smoke.png").exists()
+    assert (out_dir / "chapter08" / "text_sampling.smoke.json").exists()
 
 
 # ---- char_lstm_generation ----------------------------------------------------------------------
@@ -142,14 +149,23 @@ def test_char_lstm_generation_smoke(ch8_data, out_dir):
     m = result["metrics"]
     assert len(m["loss_per_epoch"]) == 1 and math.isfinite(m["final_loss"])
     assert len(m["sample_T1.2"]) == 40 and set(m["sample_T0.2"]) <= set(TINY_TEXT.lower())
+    assert m["text_file"] == "chapter08/char_lstm_generation.smoke.txt"
     text = (out_dir / m["text_file"]).read_text(encoding="utf-8")
     assert "temperature: 0.2" in text and "temperature: 1.2" in text
-    assert result["data"][0]["kind"] == "made-for-tests"
+    assert result["data"] == [
+        {
+            "file": "datasets/nietzsche.txt",
+            "folder": "--data-dir",
+            "what": "Nietzsche corpus",
+            "kind": "made-for-tests",
+        }
+    ]
+    assert portable(result, ch8_data, out_dir)
 
 
 def test_char_lstm_rejects_too_short_text(tmp_path, out_dir):
     root = fakedata.new_data_root(tmp_path / "short")
-    (root / "datasets" / "nietzsche.txt").write_text("too short", encoding="utf-8")
+    fakedata.write_nietzsche(root, "too short")
     with pytest.raises(UserError, match="at least"):
         char_lstm_generation.main(smoke_args(root, out_dir))
 
@@ -180,17 +196,55 @@ def test_deep_dream_smoke(ch8_data, out_dir, base):
     m = result["metrics"]
     assert len(m["octave_shapes"]) == 3 and m["octave_shapes"][-1] == [90, 120]
     assert all(math.isfinite(o.get("last", 0.0)) for o in m["loss_per_octave"])
-    name = "deep_dream@mobilenet.png" if base == "mobilenet" else "deep_dream.png"
+    name = "deep_dream@mobilenet.smoke.png" if base == "mobilenet" else "deep_dream.smoke.png"
+    assert result["figures"] == [f"chapter08/{name}"]
     png = out_dir / "chapter08" / name
     assert png.exists() and Image.open(png).size == (120, 90)
     assert result["variant"] == ("mobilenet" if base == "mobilenet" else None)
+    assert result["data"][0]["file"] == "datasets/images/creative_commons_elephant.jpg"
+    assert portable(result, ch8_data, out_dir)
 
 
 def test_deep_dream_without_weights_fails_clearly(empty_data, out_dir):
-    with pytest.raises(UserError, match="inception_v3_weights"):
+    with pytest.raises(MissingData) as exc:
         deep_dream.main(smoke_args(empty_data, out_dir))
+    assert exc.value.files == ["models/inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"]
     with pytest.raises(UserError, match="no such file"):
         deep_dream.main(smoke_args(empty_data, out_dir, "--weights", "/nonexistent.h5"))
+
+
+def test_deep_dream_image_and_weights_errors(ch8_data, tmp_path, out_dir, capsys, monkeypatch):
+    args = smoke_args(ch8_data, out_dir, "--base", "mobilenet")
+    missing = str(tmp_path / "no_photo.jpg")
+    with pytest.raises(UserError) as exc:
+        deep_dream.main([*args, "--weights", "none", "--image", missing])
+    assert exc.value.problem == f"--image {missing}: no such file"
+    with pytest.raises(MissingData, match="not found") as exc:
+        deep_dream.main([*args, "--weights", "none", "--image", "datasets/images/none.jpg"])
+    assert exc.value.files == ["datasets/images/none.jpg"]
+    not_a_photo = tmp_path / "photo.jpg"
+    not_a_photo.write_text("text, not a JPEG")
+    with pytest.raises(BadData, match="not a decodable image"):
+        deep_dream.main([*args, "--weights", "none", "--image", str(not_a_photo)])
+
+    # a weights file that is not the network's: one line from the shell, portable fields
+    bad = tmp_path / "bad.h5"
+    bad.write_bytes(b"not an HDF5 file")
+    with pytest.raises(BadData) as exc:
+        deep_dream.main([*args, "--weights", str(bad)])
+    assert exc.value.fields["file"] == "bad.h5"
+    assert "not loadable as the MobileNet (alpha 0.25) weights" in exc.value.problem
+    error_json = tmp_path / "error.json"
+    monkeypatch.setenv(flags.ERROR_JSON_ENV, str(error_json))
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as stop:
+        flags.run(deep_dream.main, [*args, "--weights", str(bad)])
+    assert stop.value.code == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "bad.h5" in lines[0]
+    stored = json.loads(error_json.read_text())
+    assert stored["kind"] == "bad input" and stored["file"] == "bad.h5"
+    assert str(tmp_path) not in json.dumps(stored)
 
 
 # ---- neural_style_transfer ---------------------------------------------------------------------
@@ -208,10 +262,10 @@ def test_gram_matrix_and_losses():
     assert np.isclose(float(neural_style_transfer.total_variation_loss(img)), 2**1.25 + 2)
 
 
-def test_one_lbfgs_round_lowers_the_loss():
+def test_one_lbfgs_round_lowers_the_loss(empty_data):
     nst = neural_style_transfer
     keras.utils.set_random_seed(0)
-    model = nst.build_base("mobilenet", None)
+    model = nst.build_base("mobilenet", folders(empty_data), None)
     content, style = "conv_pw_2_relu", ["conv1_relu", "conv_pw_1_relu"]
     extractor = keras.Model(model.input, {n: model.get_layer(n).output for n in [content, *style]})
     rng = np.random.default_rng(0)
@@ -240,19 +294,44 @@ def test_neural_style_transfer_smoke(ch8_data, out_dir, base):
     m = result["metrics"]
     assert m["image_size"] == [48, 64] and len(m["loss_per_iteration"]) == 1
     assert m["loss_last_iteration"] <= m["initial_loss"]
-    stem = "neural_style_transfer" + ("@mobilenet" if base == "mobilenet" else "")
+    stem = "neural_style_transfer" + ("@mobilenet" if base == "mobilenet" else "") + ".smoke"
+    assert result["figures"] == [f"chapter08/{stem}.png"]
     assert Image.open(out_dir / "chapter08" / f"{stem}.png").size == (64, 48)
     assert (out_dir / "chapter08" / f"{stem}_iterations" / "round_00.png").exists()
+    assert [d["file"] for d in result["data"]] == [
+        "datasets/images/Tubingen.jpg",
+        "datasets/images/transfer_style_reference.jpg",
+    ]
+    assert portable(result, ch8_data, out_dir)
 
 
-def test_neural_style_transfer_bad_flags(ch8_data, out_dir):
+def test_neural_style_transfer_bad_flags(ch8_data, tmp_path, out_dir):
     base = smoke_args(ch8_data, out_dir, "--base", "mobilenet", "--weights", "none")
     with pytest.raises(UserError, match="loss-weights"):
         neural_style_transfer.main([*base, "--loss-weights", "1,2"])
     with pytest.raises(UserError, match="not in"):
         neural_style_transfer.main([*base, "--content-layer", "block5_conv2"])
-    with pytest.raises(UserError, match="not found"):
+    with pytest.raises(MissingData, match="not found"):
         neural_style_transfer.main([*base, "--style", "datasets/images/missing.jpg"])
+    missing = str(tmp_path / "missing.jpg")
+    with pytest.raises(UserError) as exc:
+        neural_style_transfer.main([*base, "--content", missing])
+    assert exc.value.problem == f"--content {missing}: no such file"
+    with pytest.raises(UserError) as exc:
+        neural_style_transfer.main([*base, "--style", missing])
+    assert exc.value.problem == f"--style {missing}: no such file"
+
+
+def test_neural_style_transfer_weights_of_another_network(ch8_data, tmp_path, out_dir):
+    other = tmp_path / "other_network.h5"  # a Keras weights file with none of MobileNet's layers
+    with h5py.File(other, "w") as f:
+        f.attrs["layer_names"] = [b"dense"]
+        f.create_group("dense").attrs["weight_names"] = []
+    args = smoke_args(ch8_data, out_dir, "--base", "mobilenet", "--weights", str(other))
+    with pytest.raises(BadData, match="not loadable as the MobileNet") as exc:
+        neural_style_transfer.main(args)
+    assert exc.value.fields["file"] == "other_network.h5"
+    assert len(str(exc.value).splitlines()) == 1
 
 
 # ---- vae ---------------------------------------------------------------------------------------
@@ -284,7 +363,9 @@ def test_vae_smoke(ch8_data, out_dir):
     m = result["metrics"]
     assert math.isfinite(m["val_loss"]) and len(m["val_loss_per_epoch"]) == 1
     assert m["test_kl_term"] >= 0
-    assert Image.open(out_dir / "chapter08" / "vae_manifold.png").size[0] > 100
+    assert result["figures"] == ["chapter08/vae.smoke_manifold.png"]
+    assert Image.open(out_dir / "chapter08" / "vae.smoke_manifold.png").size[0] > 100
+    assert result["data"][0]["file"] == "datasets/mnist.npz"
 
 
 # ---- gan ---------------------------------------------------------------------------------------
@@ -323,53 +404,61 @@ def test_gan_smoke(ch8_data, out_dir):
     m = result["metrics"]
     assert m["losses_finite_throughout"] and m["steps_done"] == 3
     assert math.isfinite(m["d_loss_last_100_mean"]) and math.isfinite(m["a_loss_last_100_mean"])
-    figures = result["figures"]
-    assert "chapter08/gan_step2.png" in figures and "chapter08/gan_real.png" in figures
-    assert Image.open(out_dir / "chapter08" / "gan_step2.png").size == (160, 160)
+    assert result["figures"] == [
+        "chapter08/gan.smoke_step2.png",
+        "chapter08/gan.smoke_losses.png",
+        "chapter08/gan.smoke_real.png",
+    ]
+    assert Image.open(out_dir / "chapter08" / "gan.smoke_step2.png").size == (160, 160)
+    assert result["data"][0]["file"] == "datasets/cifar10_frogs.npz"
 
 
 # ---- the CIFAR-10 frogs loader -----------------------------------------------------------------
 
 
 def test_load_cifar10_frogs_from_npz(ch8_data):
-    x = datasets.load_cifar10_frogs(ch8_data)
+    x = cifar10.load_frogs(folders(ch8_data))
     assert x.shape == (60, 32, 32, 3) and x.dtype == np.uint8
-    assert np.array_equal(x, _frogs(60))
+    assert np.array_equal(x, fakedata.text.frogs(60))
 
 
 def test_load_cifar10_frogs_from_the_official_tarball(tmp_path):
     root = fakedata.new_data_root(tmp_path / "tar")
-    expected = _cifar_tar(root / "datasets" / "cifar-10-python.tar.gz")
-    x = datasets.load_cifar10_frogs(root)
+    expected = fakedata.write_cifar10_tar(root / "datasets" / "cifar-10-python.tar.gz")
+    data = folders(root)
+    x = cifar10.load_frogs(data)
     assert x.shape == (15, 32, 32, 3) and np.array_equal(x, expected)
-    assert datasets.used_sources()[-1]["what"].startswith("CIFAR-10 (frogs")
+    assert data.read[-1]["what"].startswith("CIFAR-10 (frogs")
+    assert data.read[-1]["file"] == "datasets/cifar-10-python.tar.gz"
 
 
 def test_load_cifar10_frogs_errors(tmp_path, empty_data):
-    with pytest.raises(UserError, match="cifar10_frogs.npz or datasets/cifar-10-python.tar.gz"):
-        datasets.load_cifar10_frogs(empty_data)
+    with pytest.raises(MissingData) as exc:
+        cifar10.load_frogs(folders(empty_data))
+    assert "datasets/cifar-10-python.tar.gz" in exc.value.files
+    assert "downloads are off" in exc.value.problem
     root = fakedata.new_data_root(tmp_path / "bad")
     np.savez(root / "datasets" / "cifar10_frogs.npz", x_train=np.zeros((4, 32, 32, 3), "float32"))
-    with pytest.raises(UserError, match="dtype"):
-        datasets.load_cifar10_frogs(root)
+    with pytest.raises(BadData, match="dtype"):
+        cifar10.load_frogs(folders(root))
     np.savez(root / "datasets" / "cifar10_frogs.npz", x_train=np.zeros((4, 3, 32, 32), "uint8"))
-    with pytest.raises(UserError, match="shape"):
-        datasets.load_cifar10_frogs(root)
+    with pytest.raises(BadData, match="shape"):
+        cifar10.load_frogs(folders(root))
     np.savez(root / "datasets" / "cifar10_frogs.npz", images=np.zeros((4, 32, 32, 3), "uint8"))
-    with pytest.raises(UserError, match="missing key"):
-        datasets.load_cifar10_frogs(root)
+    with pytest.raises(BadData, match="missing key"):
+        cifar10.load_frogs(folders(root))
     tar_root = fakedata.new_data_root(tmp_path / "badtar")
     (tar_root / "datasets" / "cifar-10-python.tar.gz").write_bytes(b"not a tarball")
-    with pytest.raises(UserError, match="not a readable CIFAR-10"):
-        datasets.load_cifar10_frogs(tar_root)
+    with pytest.raises(BadData, match="not a readable CIFAR-10"):
+        cifar10.load_frogs(folders(tar_root))
     evil = fakedata.new_data_root(tmp_path / "evil") / "datasets" / "cifar-10-python.tar.gz"
     with tarfile.open(evil, "w:gz") as tar:
         blob = pickle.dumps({b"data": print})  # a global other than NumPy's: refused
         info = tarfile.TarInfo("cifar-10-batches-py/data_batch_1")
         info.size = len(blob)
         tar.addfile(info, io.BytesIO(blob))
-    with pytest.raises(UserError, match="forbidden"):
-        datasets.load_cifar10_frogs(evil.parent.parent)
+    with pytest.raises(BadData, match="forbidden"):
+        cifar10.load_frogs(folders(evil.parent.parent))
 
 
 # ---- real data ---------------------------------------------------------------------------------
@@ -377,11 +466,13 @@ def test_load_cifar10_frogs_errors(tmp_path, empty_data):
 
 @pytest.mark.realdata
 def test_real_frogs_and_nietzsche(real_data):
-    frogs = datasets.load_cifar10_frogs(real_data)
+    data = folders(real_data)
+    frogs = cifar10.load_frogs(data)
     assert frogs.shape == (5000, 32, 32, 3) and frogs.dtype == np.uint8
     # Keras' cifar10 x_train[0] (a frog) starts [[59, 62, 63], [43, 46, 45], ...]
     assert frogs[0, 0, :2].tolist() == [[59, 62, 63], [43, 46, 45]]
-    text = datasets.load_text("datasets/nietzsche.txt", real_data)
+    text = nietzsche.load_text(data)
     assert len(text) == 600893  # the book's "Corpus length"
     sentences, _ = char_lstm_generation.extract_sequences(text.lower())
     assert len(sentences) == 200278 and len(set(text.lower())) == 57  # the book's counts
+    assert [d["kind"] for d in data.read] == ["real", "real"]
