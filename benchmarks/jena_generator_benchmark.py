@@ -1,6 +1,7 @@
 """Batches per second of the Jena generator: vectorized (`generator`) vs the book's loop.
 
-Both come from chapter06/jena_generator.py and run with the book's settings (lookback 1440,
+The vectorized one is `dlwp.timeseries.generator`, the book's loop (listing 6.33) is
+chapter06/jena_generator.py's `generator`; both run with the book's settings (lookback 1440,
 step 6, delay 144, batch 128): training batches (shuffle, rows 0-200,000) and validation batches
 (in order, rows 200,001-300,000). The data is a SYNTHETIC float32 array of the real Jena size
 (420,551 x 14, standard normal): the Jena CSV is not available on the machines this was written
@@ -17,7 +18,8 @@ import time
 
 import numpy as np
 
-from chapter06.jena_generator import generator, generator_loop
+from chapter06.jena_generator import generator as book_loop_generator
+from dlwp.timeseries import generator
 
 JENA_ROWS, JENA_FEATURES = 420551, 14
 BOOK = {"lookback": 1440, "step": 6, "delay": 144, "batch_size": 128}
@@ -52,7 +54,7 @@ def main(argv=None) -> dict:
             generator(data, rng=np.random.RandomState(1), **BOOK, **ranges), args.batches
         )
         slow = batches_per_second(
-            generator_loop(data, rng=np.random.RandomState(1), **BOOK, **ranges),
+            book_loop_generator(data, rng=np.random.RandomState(1), **BOOK, **ranges),
             args.loop_batches,
         )
         out[mode] = {

@@ -19,10 +19,12 @@ Run:  python chapter06/imdb_conv1d.py [--profile smoke|quick|full]
 """
 
 import keras
+import numpy as np
 from keras import layers
 
-from chapter06.imdb_embedding import MAX_FEATURES, accuracy_metrics, load_padded, plot_history
-from dlwp import cli, results
+from dlwp import flags, results
+from dlwp.data import imdb
+from dlwp.history import best_epoch, curves
 
 PROFILES = {
     "smoke": {"epochs": 1, "samples": 200, "maxlen": 50, "learning_rate": 1e-4},
@@ -31,21 +33,25 @@ PROFILES = {
     "full": {"epochs": 10, "samples": None, "maxlen": 500, "learning_rate": 1e-4},
 }
 BOOK = {"best_val_accuracy": 0.838}
+MAX_FEATURES = 10000  # number of words to consider as features
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    parser.add_argument("--maxlen", type=cli.positive_int, help="words kept per review (500)")
+    parser = flags.parser(__doc__, PROFILES)
+    parser.add_argument("--maxlen", type=flags.positive_int, help="words kept per review (500)")
     parser.add_argument("--learning-rate", type=float, help="RMSprop learning rate (book 1e-4)")
-    return cli.parse(parser, argv)
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     run = results.Run(__file__, args, "IMDB, 1D convnet", BOOK)
 
     # Data
-    x_train, y_train = load_padded(args.data_dir, args.maxlen, args.samples)
+    (x_train, y_train), _ = imdb.load_data(args.data, num_words=MAX_FEATURES)
+    x_train, y_train = x_train[: args.samples], np.asarray(y_train[: args.samples], "float32")
+    x_train = keras.utils.pad_sequences(x_train, maxlen=args.maxlen)
     print(f"x_train {x_train.shape}")
 
     # Model
@@ -70,9 +76,10 @@ def main(argv=None):
     history = model.fit(
         x_train, y_train, epochs=args.epochs, batch_size=128, validation_split=0.2, verbose=2
     )
-    run.save_figure(plot_history(history, "1D convnet"), "_curves.png")
-    return run.finish(accuracy_metrics(history))
+    run.save_figure(curves(history, ("accuracy", "loss"), "1D convnet"), "_curves.png")
+    best = best_epoch(history, "val_accuracy", epoch_key="best_val_epoch")
+    return run.finish(best)
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

@@ -36,12 +36,16 @@ datasets/glove.6B.100d.txt in the data folders; from https://nlp.stanford.edu/da
 Run:  python chapter06/imdb_glove.py [--profile smoke|quick|full] [--glove PATH | --glove none]
 """
 
+from pathlib import Path
+
 import keras
 import numpy as np
 from keras import layers
 
-from chapter06.imdb_embedding import accuracy_metrics, plot_history
-from dlwp import UserError, cli, datasets, results
+from dlwp import flags, results
+from dlwp.data import glove, imdb
+from dlwp.errors import BadData
+from dlwp.history import best_epoch, curves
 
 BOOK_SETTINGS = {
     "epochs": 10,
@@ -67,15 +71,17 @@ BOOKS = {
 }
 BOOK = BOOKS[None]
 OOV = 1  # TextVectorization: index 0 is padding, 1 the out-of-vocabulary token
+GLOVE_FIX = f"use glove.6B.100d.txt from {glove.ZIP_URL}"
 
 
 def parse_glove(path, words=None):
     """A GloVe text file as {word: float32 vector}; only `words` when given (saves memory).
 
     Every line is "word v1 v2 ... vd" with the same d on every line; a malformed line raises
-    UserError naming the file and the line.
+    BadData naming the file and the line.
     """
-    embeddings_index, dim = {}, None
+    path = Path(path)
+    embeddings_index, dim, lineno = {}, None, 0
     try:
         with open(path, encoding="utf-8") as f:
             for lineno, line in enumerate(f, 1):
@@ -85,19 +91,22 @@ def parse_glove(path, words=None):
                 if dim is None:
                     dim = len(values) - 1
                 if dim < 1 or len(values) - 1 != dim:
-                    raise UserError(
-                        f"{path}, line {lineno}: {len(values) - 1} numbers after the word, "
-                        f"expected {dim or 'at least 1'}; not a GloVe text file"
+                    raise BadData(
+                        path,
+                        f"line {lineno}: {len(values) - 1} numbers after the word, expected "
+                        f"{dim or 'at least 1'}; not a GloVe text file",
+                        GLOVE_FIX,
                     )
                 word = values[0]
                 if words is None or word in words:
                     embeddings_index[word] = np.asarray(values[1:], dtype="float32")
+    except (OSError, UnicodeDecodeError) as exc:  # before ValueError: a UnicodeDecodeError is one
+        raise BadData(path, f"not a readable UTF-8 text file ({exc})", GLOVE_FIX) from None
     except ValueError as exc:
-        raise UserError(f"{path}, line {lineno}: not a number ({exc}); not a GloVe file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path} is not a readable UTF-8 text file ({exc})") from None
+        what = f"line {lineno}: not a number ({exc}); not a GloVe file"
+        raise BadData(path, what, GLOVE_FIX) from None
     if dim is None:
-        raise UserError(f"{path} is empty: not a GloVe text file")
+        raise BadData(path, "empty: not a GloVe text file", GLOVE_FIX)
     return embeddings_index, dim
 
 
@@ -121,26 +130,27 @@ def texts_to_sequences(vectorizer, texts, maxlen):
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
+    parser = flags.parser(__doc__, PROFILES)
     parser.add_argument(
         "--glove",
         help="GloVe text file (default: datasets/glove.6B.100d.txt in the data folders), or "
         "'none': no pretrained vectors, a trainable Embedding (the learned_embedding variant)",
     )
-    parser.add_argument("--training-samples", type=cli.positive_int, help="book: 200")
-    return cli.parse(parser, argv)
+    parser.add_argument("--training-samples", type=flags.positive_int, help="book: 200")
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     pretrained = args.glove != "none"
     variant = None if pretrained else "learned_embedding"
     title = "IMDB raw text, " + ("frozen GloVe embedding" if pretrained else "learned embedding")
     run = results.Run(__file__, args, title, BOOKS[variant], variant=variant)
-    glove_path = datasets.find_glove(args.glove, args.data_dir) if pretrained else None
+    glove_path = glove.find(args.data, args.glove) if pretrained else None
 
     # Data: raw texts -> word indices -> the last maxlen words of each review
-    texts, labels = datasets.load_imdb_reviews("train", args.data_dir)
+    texts, labels = imdb.load_reviews(args.data, "train")
     vectorizer = layers.TextVectorization(max_tokens=args.max_words, ragged=True)
     vectorizer.adapt(np.array(texts), batch_size=1024)
     vocabulary = vectorizer.get_vocabulary()
@@ -186,15 +196,18 @@ def main(argv=None):
         validation_data=(x_val, y_val),
         verbose=2,
     )
-    run.save_figure(plot_history(history, title.removeprefix("IMDB raw text, ")), "_curves.png")
-    test_texts, test_labels = datasets.load_imdb_reviews("test", args.data_dir)
+    run.save_figure(
+        curves(history, ("accuracy", "loss"), title.removeprefix("IMDB raw text, ")), "_curves.png"
+    )
+    test_texts, test_labels = imdb.load_reviews(args.data, "test")
     x_test = texts_to_sequences(vectorizer, test_texts, args.maxlen)
     test_loss, test_acc = model.evaluate(x_test, test_labels.astype("float32"), verbose=0)
     print(f"test_acc: {test_acc:.4f}")
 
+    best = best_epoch(history, "val_accuracy", epoch_key="best_val_epoch")
     return run.finish(
         {
-            **accuracy_metrics(history),
+            **best,
             "test_accuracy": test_acc,
             "test_loss": test_loss,
             "vocabulary_size": len(vocabulary),
@@ -204,4 +217,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

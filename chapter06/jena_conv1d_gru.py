@@ -23,10 +23,12 @@ Run:  python chapter06/jena_conv1d_gru.py [--profile smoke|quick|full]
 import keras
 from keras import layers
 
-from chapter06.jena_generator import BOOK_SETTINGS, book_generators, load_normalized
-from chapter06.jena_gru import SMOKE, mae_metrics, plot_mae
-from dlwp import cli, results
+from dlwp import flags, results, timeseries
+from dlwp.data import jena
+from dlwp.history import best_epoch, curves
+from dlwp.timeseries import BOOK_SETTINGS, TEMPERATURE
 
+SMOKE = {"lookback": 60, "step": 6, "delay": 12, "batch_size": 16, "train_end": 500, "val_end": 800}
 STEP3 = {**BOOK_SETTINGS, "step": 3}  # the book's higher-resolution generators
 PROFILES = {
     "smoke": {"epochs": 1, "steps_per_epoch": 3, "val_steps": 2, **SMOKE, "step": 3},
@@ -37,19 +39,29 @@ BOOK = {"best_val_mae": 0.273, "best_val_epoch": None}
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    parser.add_argument("--steps-per-epoch", type=cli.positive_int, help="training batches/epoch")
-    parser.add_argument("--val-steps", type=cli.positive_int, help="validation batches per epoch")
-    return cli.parse(parser, argv)
+    parser = flags.parser(__doc__, PROFILES)
+    parser.add_argument("--steps-per-epoch", type=flags.positive_int, help="training batches/epoch")
+    parser.add_argument("--val-steps", type=flags.positive_int, help="validation batches per epoch")
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     run = results.Run(__file__, args, "Jena climate, Conv1D + GRU (step 3)", BOOK)
 
-    # Data
-    _, data, _, std = load_normalized(args.data_dir, args.train_end)
-    train_gen, val_gen, _, val_steps, _ = book_generators(data, **vars(args))
+    # Data: parse, normalize with the training rows' statistics, the book's generators
+    _, float_data = jena.load(args.data)
+    data, _, std = timeseries.normalize(float_data, args.train_end)
+    train_gen, val_gen, _, val_steps, _ = timeseries.book_generators(
+        data,
+        lookback=args.lookback,
+        step=args.step,
+        delay=args.delay,
+        batch_size=args.batch_size,
+        train_end=args.train_end,
+        val_end=args.val_end,
+    )
     val_steps = min(val_steps, args.val_steps or val_steps)
 
     # Model
@@ -75,9 +87,18 @@ def main(argv=None):
         shuffle=False,  # the generator draws random rows itself
         verbose=2,
     )
-    run.save_figure(plot_mae(history, "Conv1D + GRU: training and validation MAE"), "_mae.png")
-    return run.finish({**mae_metrics(history, std), "val_steps": val_steps})
+    run.save_figure(curves(history, ("loss",), "Conv1D + GRU, MAE"), "_mae.png")
+    best = best_epoch(history, "val_loss", mode="min")  # the loss is the MAE
+    return run.finish(
+        {
+            "best_val_mae": best["best_val_loss"],
+            "best_val_epoch": best["best_epoch"],
+            "best_val_mae_celsius": best["best_val_loss"] * std[TEMPERATURE],
+            "history": best["history"],
+            "val_steps": val_steps,
+        }
+    )
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

@@ -1,10 +1,11 @@
 """Jena climate: a first recurrent baseline, GRU(32), predicting the temperature 24 hours ahead.
 
 Deep Learning with Python, section 6.3.5. The normalized Jena series goes through the book's
-generators (chapter06/jena_generator.py: 10 days of history, one row per hour, target 24 hours
-later); a GRU(32) followed by Dense(1) is trained with RMSprop on the mean absolute error,
-500 steps of 128 samples per epoch, 20 epochs, validated on the 2nd range of the series. The
-validation MAE is compared with the common-sense baseline (0.29).
+generators (`dlwp.timeseries.book_generators`; chapter06/jena_generator.py presents them: 10 days
+of history, one row per hour, target 24 hours later); a GRU(32) followed by Dense(1) is trained
+with RMSprop on the mean absolute error, 500 steps of 128 samples per epoch, 20 epochs,
+validated on the 2nd range of the series. The validation MAE is compared with the common-sense
+baseline (0.29).
 
 Book: validation MAE best ~0.2644 (about 2.35 degC), beating the baseline of 0.2897; the model
 overfits after a few epochs.
@@ -23,15 +24,12 @@ Run:  python chapter06/jena_gru.py [--profile smoke|quick|full]
 """
 
 import keras
-import matplotlib
-import numpy as np
 from keras import layers
 
-from chapter06.jena_generator import BOOK_SETTINGS, TEMPERATURE, book_generators, load_normalized
-from dlwp import cli, results
-
-matplotlib.use("Agg")  # headless: write PNGs, never open a window
-import matplotlib.pyplot as plt  # noqa: E402
+from dlwp import flags, results, timeseries
+from dlwp.data import jena
+from dlwp.history import best_epoch, curves
+from dlwp.timeseries import BOOK_SETTINGS, TEMPERATURE
 
 SMOKE = {"lookback": 60, "step": 6, "delay": 12, "batch_size": 16, "train_end": 500, "val_end": 800}
 PROFILES = {
@@ -43,44 +41,30 @@ PROFILES = {
 BOOK = {"best_val_mae": 0.2644, "best_val_epoch": None}
 
 
-def plot_mae(history, title):
-    """Training and validation MAE (the loss) per epoch."""
-    h = history.history
-    epochs = range(1, len(h["loss"]) + 1)
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot(epochs, h["loss"], "bo", label="Training loss (MAE)")
-    ax.plot(epochs, h["val_loss"], "b", label="Validation loss (MAE)")
-    ax.set(title=title, xlabel="Epochs", ylabel="MAE (normalized)")
-    ax.legend()
-    return fig
-
-
-def mae_metrics(history, std):
-    """The numbers every Jena network reports, from its history."""
-    val = history.history["val_loss"]
-    best = int(np.argmin(val))
-    return {
-        "best_val_mae": val[best],
-        "best_val_epoch": best + 1,
-        "best_val_mae_celsius": val[best] * std[TEMPERATURE],
-        "history": history.history,
-    }
-
-
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    parser.add_argument("--steps-per-epoch", type=cli.positive_int, help="training batches/epoch")
-    parser.add_argument("--val-steps", type=cli.positive_int, help="validation batches per epoch")
-    return cli.parse(parser, argv)
+    parser = flags.parser(__doc__, PROFILES)
+    parser.add_argument("--steps-per-epoch", type=flags.positive_int, help="training batches/epoch")
+    parser.add_argument("--val-steps", type=flags.positive_int, help="validation batches per epoch")
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     run = results.Run(__file__, args, "Jena climate, GRU(32)", BOOK)
 
-    # Data
-    _, data, _, std = load_normalized(args.data_dir, args.train_end)
-    train_gen, val_gen, _, val_steps, _ = book_generators(data, **vars(args))
+    # Data: parse, normalize with the training rows' statistics, the book's generators
+    _, float_data = jena.load(args.data)
+    data, _, std = timeseries.normalize(float_data, args.train_end)
+    train_gen, val_gen, _, val_steps, _ = timeseries.book_generators(
+        data,
+        lookback=args.lookback,
+        step=args.step,
+        delay=args.delay,
+        batch_size=args.batch_size,
+        train_end=args.train_end,
+        val_end=args.val_end,
+    )
     val_steps = min(val_steps, args.val_steps or val_steps)
 
     # Model
@@ -103,9 +87,18 @@ def main(argv=None):
         shuffle=False,  # the generator draws random rows itself
         verbose=2,
     )
-    run.save_figure(plot_mae(history, "GRU(32): training and validation MAE"), "_mae.png")
-    return run.finish({**mae_metrics(history, std), "val_steps": val_steps})
+    run.save_figure(curves(history, ("loss",), "GRU(32), MAE"), "_mae.png")
+    best = best_epoch(history, "val_loss", mode="min")  # the loss is the MAE
+    return run.finish(
+        {
+            "best_val_mae": best["best_val_loss"],
+            "best_val_epoch": best["best_epoch"],
+            "best_val_mae_celsius": best["best_val_loss"] * std[TEMPERATURE],
+            "history": best["history"],
+            "val_steps": val_steps,
+        }
+    )
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

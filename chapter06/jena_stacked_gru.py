@@ -31,10 +31,13 @@ Run:  python chapter06/jena_stacked_gru.py [--profile smoke|quick|full]
 import keras
 from keras import layers
 
-from chapter06.jena_generator import BOOK_SETTINGS, book_generators, load_normalized
-from chapter06.jena_gru import SMOKE, mae_metrics, plot_mae
-from dlwp import UserError, cli, results
+from dlwp import flags, results, timeseries
+from dlwp.data import jena
+from dlwp.errors import UserError
+from dlwp.history import best_epoch, curves
+from dlwp.timeseries import BOOK_SETTINGS, TEMPERATURE
 
+SMOKE = {"lookback": 60, "step": 6, "delay": 12, "batch_size": 16, "train_end": 500, "val_end": 800}
 PROFILES = {
     "smoke": {"epochs": 1, "steps_per_epoch": 3, "val_steps": 2, "recurrent_dropout": 0.5, **SMOKE},
     # quick: ~0.34 s per training step here (see above): 4 x 150 steps + validation, ~4-5 min
@@ -70,24 +73,37 @@ def build_model(num_features, recurrent_dropout=0.5):
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    parser.add_argument("--steps-per-epoch", type=cli.positive_int, help="training batches/epoch")
-    parser.add_argument("--val-steps", type=cli.positive_int, help="validation batches per epoch")
+    parser = flags.parser(__doc__, PROFILES)
+    parser.add_argument("--steps-per-epoch", type=flags.positive_int, help="training batches/epoch")
+    parser.add_argument("--val-steps", type=flags.positive_int, help="validation batches per epoch")
     parser.add_argument(
         "--recurrent-dropout", type=float, help="recurrent_dropout of both GRUs (book: 0.5)"
     )
-    return cli.parse(parser, argv)
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     if not 0 <= args.recurrent_dropout < 1:
-        raise UserError(f"--recurrent-dropout {args.recurrent_dropout}: give a value in [0, 1)")
+        raise UserError(
+            f"--recurrent-dropout {args.recurrent_dropout}: not a dropout rate",
+            "give a value in [0, 1)",
+        )
     run = results.Run(__file__, args, "Jena climate, stacked GRUs with dropout", BOOK)
 
-    # Data
-    _, data, _, std = load_normalized(args.data_dir, args.train_end)
-    train_gen, val_gen, _, val_steps, _ = book_generators(data, **vars(args))
+    # Data: parse, normalize with the training rows' statistics, the book's generators
+    _, float_data = jena.load(args.data)
+    data, _, std = timeseries.normalize(float_data, args.train_end)
+    train_gen, val_gen, _, val_steps, _ = timeseries.book_generators(
+        data,
+        lookback=args.lookback,
+        step=args.step,
+        delay=args.delay,
+        batch_size=args.batch_size,
+        train_end=args.train_end,
+        val_end=args.val_end,
+    )
     val_steps = min(val_steps, args.val_steps or val_steps)
 
     # Model + train
@@ -101,9 +117,18 @@ def main(argv=None):
         shuffle=False,  # the generator draws random rows itself
         verbose=2,
     )
-    run.save_figure(plot_mae(history, "Stacked GRUs with dropout: MAE"), "_mae.png")
-    return run.finish({**mae_metrics(history, std), "val_steps": val_steps})
+    run.save_figure(curves(history, ("loss",), "Stacked GRUs with dropout, MAE"), "_mae.png")
+    best = best_epoch(history, "val_loss", mode="min")  # the loss is the MAE
+    return run.finish(
+        {
+            "best_val_mae": best["best_val_loss"],
+            "best_val_epoch": best["best_epoch"],
+            "best_val_mae_celsius": best["best_val_loss"] * std[TEMPERATURE],
+            "history": best["history"],
+            "val_steps": val_steps,
+        }
+    )
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

@@ -16,10 +16,11 @@ Run:  python chapter06/numpy_simple_rnn.py
 import keras
 import numpy as np
 
-from dlwp import cli, results
+from dlwp import flags, results
 
-SETTINGS = {"timesteps": 100, "input_features": 32, "output_features": 64}
-PROFILES = {"smoke": dict(SETTINGS), "quick": dict(SETTINGS), "full": dict(SETTINGS)}
+TIMESTEPS = 100  # number of timesteps in the input sequence
+INPUT_FEATURES = 32  # dimensionality of the input feature space
+OUTPUT_FEATURES = 64  # dimensionality of the output feature space
 BOOK = {"output_shape": [100, 64], "max_abs_diff_vs_keras": None}
 
 
@@ -43,18 +44,19 @@ def keras_simple_rnn(inputs, W, U, b):
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    return cli.parse(parser, argv)
+    parser = flags.parser(__doc__, None)
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     run = results.Run(__file__, args, "A simple RNN in NumPy", BOOK)
     rng = np.random.default_rng(args.seed)
-    inputs = rng.random((args.timesteps, args.input_features)).astype("float32")
-    W = rng.random((args.output_features, args.input_features)).astype("float32")
-    U = rng.random((args.output_features, args.output_features)).astype("float32")
-    b = rng.random((args.output_features,)).astype("float32")
+    inputs = rng.random((TIMESTEPS, INPUT_FEATURES)).astype("float32")
+    W = rng.random((OUTPUT_FEATURES, INPUT_FEATURES)).astype("float32")
+    U = rng.random((OUTPUT_FEATURES, OUTPUT_FEATURES)).astype("float32")
+    b = rng.random((OUTPUT_FEATURES,)).astype("float32")
     # Small weights keep tanh out of saturation, so the comparison is meaningful
     W, U = W * 0.1, U * 0.1
 
@@ -72,4 +74,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

@@ -21,12 +21,13 @@ Run:  python chapter06/one_hot_hashing.py
 
 import hashlib
 
+import keras
 import numpy as np
 
-from dlwp import cli, results
+from dlwp import flags, results
 
-SETTINGS = {"dimensionality": 1000, "max_length": 10}
-PROFILES = {"smoke": dict(SETTINGS), "quick": dict(SETTINGS), "full": dict(SETTINGS)}
+DIMENSIONALITY = 1000  # words hashed into this many buckets
+MAX_LENGTH = 10  # words kept per sample
 BOOK = {"shape": [2, 10, 1000], "collisions": None}
 SAMPLES = ["The cat sat on the mat.", "The dog ate my homework."]
 
@@ -60,30 +61,31 @@ def collision_probability(num_words, dimensionality):
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    return cli.parse(parser, argv)
+    parser = flags.parser(__doc__, None)
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     run = results.Run(__file__, args, "One-hot encoding with the hashing trick", BOOK)
-    encoded = one_hot_hashing(SAMPLES, args.dimensionality, args.max_length)
-    words = sorted({w for s in SAMPLES for w in s.split()[: args.max_length]})
-    collisions = count_collisions(words, args.dimensionality)
-    probability = collision_probability(len(words), args.dimensionality)
+    encoded = one_hot_hashing(SAMPLES, DIMENSIONALITY, MAX_LENGTH)
+    words = sorted({w for s in SAMPLES for w in s.split()[:MAX_LENGTH]})
+    collisions = count_collisions(words, DIMENSIONALITY)
+    probability = collision_probability(len(words), DIMENSIONALITY)
     print(f"encoded shape {encoded.shape}; {len(words)} distinct words, {collisions} collide")
     for word in words:
-        print(f"  {word!r:12} -> {word_hash(word, args.dimensionality)}")
+        print(f"  {word!r:12} -> {word_hash(word, DIMENSIONALITY)}")
     return run.finish(
         {
             "shape": list(encoded.shape),
             "collisions": collisions,
             "distinct_words": len(words),
             "collision_probability": probability,
-            "word_buckets": {w: word_hash(w, args.dimensionality) for w in words},
+            "word_buckets": {w: word_hash(w, DIMENSIONALITY) for w in words},
         }
     )
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

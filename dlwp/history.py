@@ -10,13 +10,15 @@ import numpy as np
 from matplotlib.figure import Figure
 
 
-def best_epoch(history, key: str = "val_accuracy", mode: str = "max") -> dict:
-    """`best_<key>`, its 1-based `best_epoch`, `final_<key>`, and the whole history."""
+def best_epoch(
+    history, key: str = "val_accuracy", mode: str = "max", epoch_key: str = "best_epoch"
+) -> dict:
+    """`best_<key>`, its 1-based epoch (`epoch_key`), `final_<key>`, and the whole history."""
     values = history.history[key] if hasattr(history, "history") else history[key]
     best = int(np.argmax(values) if mode == "max" else np.argmin(values))
     return {
         f"best_{key}": float(values[best]),
-        "best_epoch": best + 1,
+        epoch_key: best + 1,
         f"final_{key}": float(values[-1]),
         "history": dict(history.history if hasattr(history, "history") else history),
     }

@@ -87,33 +87,36 @@ def generator(
         yield samples, data[rows + delay, TEMPERATURE]
 
 
-def book_generators(data, lookback, step, delay, batch_size, train_end, val_end, **_):
+def book_generators(series, lookback, step, delay, batch_size, train_end, val_end):
     """The book's train/validation/test generators and step counts (listing 6.34).
 
-    Returns (train_gen, val_gen, test_gen, val_steps, test_steps). Extra keyword arguments (the
-    rest of a profile's settings) are ignored, so scripts can pass `**vars(args)`. Data too short
-    for a range is a UserError saying which range needs how many rows.
+    Returns (train_gen, val_gen, test_gen, val_steps, test_steps). A series too short for a
+    range is a UserError saying which range needs how many rows.
     """
-    ranges = {
-        "training": (0, train_end),
-        "validation": (train_end + 1, val_end),
-        "test": (val_end + 1, len(data) - delay - 1),
+    n = len(series)
+    needs = {
+        "training": train_end + delay + 1,
+        "validation": val_end + delay + 1,
+        "test": val_end + 1 + lookback + batch_size + delay + 1,
     }
-    for name, (low, high) in ranges.items():
-        needed = low + lookback + batch_size + (delay + 1 if name == "test" else 0)
-        if high - low - lookback < batch_size or (name == "test" and len(data) < needed):
+    for name, rows in needs.items():
+        if n < rows:
             raise UserError(
-                f"the Jena data has {len(data)} rows: too few for the {name} range "
-                f"(rows {low}-{high}), which needs at least {needed} rows with lookback "
-                f"{lookback}, delay {delay} and batch size {batch_size}",
-                "use the full CSV, or smaller --lookback/--train-end/--val-end",
+                f"the Jena data has {n} rows: too few for the {name} range, which needs at "
+                f"least {rows} with lookback {lookback}, delay {delay}, batch size {batch_size}, "
+                f"train_end {train_end} and val_end {val_end}",
+                "use the complete jena_climate_2009_2016.csv",
             )
+    if val_end - (train_end + 1) - lookback < batch_size or train_end <= lookback:
+        raise ValueError(
+            f"the ranges are too short for lookback {lookback}: {train_end}, {val_end}"
+        )
     common = {"lookback": lookback, "delay": delay, "step": step, "batch_size": batch_size}
-    train_gen = generator(data, min_index=0, max_index=train_end, shuffle=True, **common)
-    val_gen = generator(data, min_index=train_end + 1, max_index=val_end, **common)
-    test_gen = generator(data, min_index=val_end + 1, max_index=None, **common)
+    train_gen = generator(series, min_index=0, max_index=train_end, shuffle=True, **common)
+    val_gen = generator(series, min_index=train_end + 1, max_index=val_end, **common)
+    test_gen = generator(series, min_index=val_end + 1, max_index=None, **common)
     val_steps = (val_end - (train_end + 1) - lookback) // batch_size
-    test_steps = (len(data) - (val_end + 1) - lookback) // batch_size
+    test_steps = (n - (val_end + 1) - lookback) // batch_size
     return train_gen, val_gen, test_gen, val_steps, test_steps
 
 

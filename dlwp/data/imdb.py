@@ -201,6 +201,8 @@ def _ranks(data: DataFolders):
             (_unpack(f["x_train_flat"], f["x_train_offsets"]), f["y_train"]),
             (_unpack(f["x_test_flat"], f["x_test_offsets"]), f["y_test"]),
         )
+    if local is None and data.offline:  # name every file that would do
+        raise data.missing([NPZ, RAW_TAR, RAW_DIR], ORIGIN + "imdb.npz", "downloads are off: $DLWP_OFFLINE")
     path = local or data.download(NPZ, ORIGIN + "imdb.npz", NPZ_SHA256)
     data.record(path, "IMDB (Keras imdb.npz)")
     name = data.name(path)
