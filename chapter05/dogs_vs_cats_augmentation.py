@@ -6,8 +6,8 @@ section 5.2.3 gets a Dropout(0.5) before its classifier. RMSprop(1e-4), batches 
 per epoch for 100 epochs. A PNG previews augmented copies of one training image.
 
 Keras 2 -> Keras 3, line by line (the augmentation layers run in the input pipeline, on the
-training images only, as the book's generator did: `augment_dataset` maps them over the batches,
-so the saved model holds only the convnet):
+training images only, as the book's generator did: `train_ds.map(...)` applies them to the
+batches, so the saved model holds only the convnet):
   ImageDataGenerator(rescale=1./255, ...) -> layers.Rescaling(1.0 / 255), the model's first layer
   rotation_range=40                    -> layers.RandomRotation(40 / 360)   (factor: turns)
   width_shift_range=0.2, height_shift_range=0.2 -> layers.RandomTranslation(0.2, 0.2)
@@ -24,7 +24,9 @@ so the saved model holds only the convnet):
                                           bilinear pass), and validation on sharp images then
                                           swings from epoch to epoch; interpolation="nearest"
                                           keeps them sharp (-10%)
-  flow_from_directory(..., batch_size=32) -> image_dataset_from_directory + batch(32), repeated
+  flow_from_directory(..., batch_size=32) -> image_dataset_from_directory, decoded once and kept
+                                          in memory (dlwp.image_pipelines.in_memory), batch(32),
+                                          repeated
   fit_generator(steps_per_epoch=100, epochs=100, validation_steps=50)
                                        -> fit(train_ds, steps_per_epoch=100, epochs=100, ...)
   model.save("cats_and_dogs_small_2.h5") -> model.save(<results>/chapter05/models/<name>.keras)
@@ -42,43 +44,34 @@ Run:  python chapter05/dogs_vs_cats_augmentation.py [--profile smoke|quick|full]
 """
 
 import keras
-import matplotlib
 import numpy as np
 import tensorflow as tf
 from keras import layers
+from matplotlib.figure import Figure
 
-from chapter05.dogs_vs_cats_from_scratch import (
-    history_metrics,
-    image_datasets,
-    pipeline_throughput,
-    plot_history,
-    save_model,
-)
-from chapter05.dogs_vs_cats_prepare import SMOKE_SPLIT, SPLIT, prepare_split
-from dlwp import cli, results
-
-matplotlib.use("Agg")  # headless: write PNGs, never open a window
-import matplotlib.pyplot as plt  # noqa: E402
+from dlwp import flags, image_pipelines, results
+from dlwp.data import dogs_vs_cats
+from dlwp.history import best_epoch, curves
 
 PROFILES = {
     "smoke": {
         "epochs": 1,
         "image_size": 48,
-        "split": SMOKE_SPLIT,
+        "split": dogs_vs_cats.SMOKE_SPLIT,
         "steps_per_epoch": None,
         "learning_rate": 1e-4,
     },
     "quick": {
         "epochs": 40,
         "image_size": 96,
-        "split": SPLIT,
+        "split": dogs_vs_cats.SPLIT,
         "steps_per_epoch": None,
         "learning_rate": 2e-4,
     },
     "full": {
         "epochs": 100,
         "image_size": 150,
-        "split": SPLIT,
+        "split": dogs_vs_cats.SPLIT,
         "steps_per_epoch": 100,
         "learning_rate": 1e-4,
     },
@@ -128,20 +121,13 @@ def build_model(image_size, learning_rate=1e-4):
     return model
 
 
-def augment_dataset(dataset, augment):
-    """Batches of (uint8 images, labels) -> (randomly augmented float32 images, labels)."""
-    return dataset.map(
-        lambda x, y: (augment(tf.cast(x, "float32"), training=True), y),
-        num_parallel_calls=tf.data.AUTOTUNE,
-    ).prefetch(tf.data.AUTOTUNE)
-
-
 def preview_augmentation(augment, image, copies=4, seed=1):
     """A row of `copies` augmented versions of one uint8 image (H, W, 3), as a figure."""
     keras.utils.set_random_seed(seed)
     batch = np.repeat(np.asarray(image, dtype="float32")[None], copies, axis=0)
     augmented = keras.ops.convert_to_numpy(augment(batch, training=True))
-    fig, axes = plt.subplots(1, copies + 1, figsize=(2.4 * (copies + 1), 2.6))
+    fig = Figure(figsize=(2.4 * (copies + 1), 2.6))
+    axes = fig.subplots(1, copies + 1)
     axes[0].imshow(np.asarray(image).astype("uint8"))
     axes[0].set_title("original")
     for i, ax in enumerate(axes[1:]):
@@ -153,28 +139,51 @@ def preview_augmentation(augment, image, copies=4, seed=1):
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    parser.add_argument("--image-size", type=cli.positive_int, help="square input side, pixels")
-    parser.add_argument("--steps-per-epoch", type=cli.positive_int, help="default: one pass")
+    parser = flags.parser(__doc__, PROFILES)
+    parser.add_argument("--image-size", type=flags.positive_int, help="square input side, pixels")
+    parser.add_argument("--steps-per-epoch", type=flags.positive_int, help="default: one pass")
     parser.add_argument("--learning-rate", type=float, help="RMSprop's (the book: 1e-4)")
-    return cli.parse(parser, argv)
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     run = results.Run(__file__, args, "Dogs vs. Cats: data augmentation + dropout", BOOK)
 
-    # Data
-    base_dir, _ = prepare_split(args.data_dir, args.split)
-    data = image_datasets(
-        base_dir, args.image_size, BATCH_SIZE, seed=args.seed, subsets=("train", "validation")
+    # Data: the book's flow_from_directory(dir, target_size, batch_size=32, class_mode="binary")
+    base_dir, _ = dogs_vs_cats.prepare_split(args.data, args.split)
+    image_size = (args.image_size, args.image_size)
+    train_ds = keras.utils.image_dataset_from_directory(
+        base_dir / "train",
+        label_mode="binary",  # cats 0, dogs 1 (the folders, in alphabetical order)
+        image_size=image_size,
+        batch_size=None,  # batched by in_memory, after decoding once
+        shuffle=False,
+        verbose=False,
     )
-    speed = pipeline_throughput(data["train"])
+    validation_ds = keras.utils.image_dataset_from_directory(
+        base_dir / "validation",
+        label_mode="binary",
+        image_size=image_size,
+        batch_size=None,
+        shuffle=False,
+        verbose=False,
+    )
+    train_ds = image_pipelines.in_memory(train_ds, BATCH_SIZE, shuffle_seed=args.seed)
+    validation_ds = image_pipelines.in_memory(validation_ds, BATCH_SIZE)
+    speed = image_pipelines.throughput(train_ds)
     print(f"input pipeline: {speed}")
+
+    # Augmentation: on the training batches only, as the book's train_datagen
     augment = data_augmentation()
-    train = augment_dataset(data["train"], augment)
-    train = train.repeat() if args.steps_per_epoch else train
-    first_image = next(iter(data["train"].unbatch().take(1)))[0]
+    augmented_train_ds = train_ds.map(
+        lambda x, y: (augment(tf.cast(x, "float32"), training=True), y),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    ).prefetch(tf.data.AUTOTUNE)
+    if args.steps_per_epoch:
+        augmented_train_ds = augmented_train_ds.repeat()
+    first_image = next(iter(train_ds.unbatch().take(1)))[0]
     fig, _ = preview_augmentation(augment, first_image)
     run.save_figure(fig, "_preview.png")
 
@@ -184,25 +193,26 @@ def main(argv=None):
 
     # Train
     history = model.fit(
-        train,
+        augmented_train_ds,
         epochs=args.epochs,
         steps_per_epoch=args.steps_per_epoch,
-        validation_data=data["validation"],
+        validation_data=validation_ds,
         verbose=2,
     )
-    model_path = save_model(run, model)
+    model_path = run.save_model(model)
 
     # Evaluate
-    run.save_figure(plot_history(history), "_curves.png")
+    run.save_figure(curves(history, title="Augmentation + dropout"), "_curves.png")
     return run.finish(
         {
-            **history_metrics(history),
+            **best_epoch(history, epoch_key="best_val_epoch"),
+            "final_train_accuracy": history.history["accuracy"][-1],
             "image_size": args.image_size,
             "pipeline": speed,
-            "model_file": str(model_path),
+            "model_file": run.relative(model_path),
         }
     )
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

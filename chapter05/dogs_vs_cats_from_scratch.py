@@ -16,11 +16,14 @@ Keras 2 -> Keras 3, line by line:
                                           (one pass over the 2,000 images is the book's 100 steps)
   optimizers.RMSprop(lr=1e-4)          -> keras.optimizers.RMSprop(learning_rate=1e-4)
   model.save("cats_and_dogs_small_1.h5") -> model.save(<results>/chapter05/models/<name>.keras)
+The split itself (section 5.2.2, chapter05/dogs_vs_cats_prepare.py) is made or checked first by
+`dlwp.data.dogs_vs_cats.prepare_split`, in the cache folder.
 
-Input pipeline (`image_datasets`): the JPEGs are decoded and resized once, kept in memory as
-uint8 (`cache()`), shuffled each epoch, batched and prefetched, so decoding is not paid per epoch.
-The run reports the pipeline's throughput (images/s) for the first, decoding pass and for a cached
-pass.
+Input pipeline: `image_dataset_from_directory` reads each folder (unbatched); then
+`dlwp.image_pipelines.in_memory` keeps the decoded, resized JPEGs in memory as uint8, shuffles the
+training images each epoch, batches and prefetches, so decoding is not paid per epoch. The run
+reports the pipeline's throughput (images/s) for the first, decoding pass and for a cached pass
+(`image_pipelines.throughput`).
 
 Quick profile: 96x96 inputs instead of 150x150 (about 2.4x less compute per image; the feature
 map before Flatten is 4x4x128 instead of 7x7x128) and 15 epochs; full is the book's 150x150 and 30
@@ -31,66 +34,20 @@ Book: validation accuracy ~0.72 (peaks at 0.70-0.72 after 5-10 epochs), training
 Run:  python chapter05/dogs_vs_cats_from_scratch.py [--profile smoke|quick|full]
 """
 
-import time
-
 import keras
-import matplotlib
-import numpy as np
-import tensorflow as tf
 from keras import layers
 
-from chapter05.dogs_vs_cats_prepare import SMOKE_SPLIT, SPLIT, prepare_split
-from dlwp import cli, results
-
-matplotlib.use("Agg")  # headless: write PNGs, never open a window
-import matplotlib.pyplot as plt  # noqa: E402
+from dlwp import flags, image_pipelines, results
+from dlwp.data import dogs_vs_cats
+from dlwp.history import best_epoch, curves
 
 PROFILES = {
-    "smoke": {"epochs": 1, "image_size": 48, "split": SMOKE_SPLIT},
-    "quick": {"epochs": 15, "image_size": 96, "split": SPLIT},
-    "full": {"epochs": 30, "image_size": 150, "split": SPLIT},
+    "smoke": {"epochs": 1, "image_size": 48, "split": dogs_vs_cats.SMOKE_SPLIT},
+    "quick": {"epochs": 15, "image_size": 96, "split": dogs_vs_cats.SPLIT},
+    "full": {"epochs": 30, "image_size": 150, "split": dogs_vs_cats.SPLIT},
 }
 BOOK = {"best_val_accuracy": "~0.72", "final_train_accuracy": "~1.0"}
 BATCH_SIZE = 20
-
-
-def image_datasets(base_dir, image_size, batch_size=BATCH_SIZE, seed=1, subsets=None):
-    """{subset: tf.data.Dataset of (uint8 images (n, s, s, 3), float labels (n, 1))}.
-
-    Labels follow the folder names in alphabetical order: cats 0, dogs 1 (the book's
-    class_mode="binary"). Decoded once, cached in memory as uint8, reshuffled every epoch
-    (training only), batched, prefetched.
-    """
-    out = {}
-    for subset in subsets or ("train", "validation", "test"):
-        ds = keras.utils.image_dataset_from_directory(
-            base_dir / subset,
-            labels="inferred",
-            label_mode="binary",
-            image_size=(image_size, image_size),
-            batch_size=None,
-            shuffle=False,
-            verbose=False,
-        )
-        ds = ds.map(
-            lambda x, y: (tf.cast(tf.clip_by_value(tf.round(x), 0, 255), tf.uint8), y),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        ).cache()
-        if subset == "train":
-            ds = ds.shuffle(4096, seed=seed, reshuffle_each_iteration=True)
-        out[subset] = ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-    return out
-
-
-def pipeline_throughput(dataset) -> dict:
-    """Images per second of two passes over `dataset`: the first decodes, the second is cached."""
-    speeds = []
-    for _ in range(2):
-        start, n = time.perf_counter(), 0
-        for x, _ in dataset:
-            n += int(x.shape[0])
-        speeds.append(n / max(time.perf_counter() - start, 1e-9))
-    return {"first_pass_images_per_s": round(speeds[0]), "cached_images_per_s": round(speeds[1])}
 
 
 def build_model(image_size):
@@ -119,57 +76,39 @@ def build_model(image_size):
     return model
 
 
-def plot_history(history, title=""):
-    """Training and validation accuracy, and loss, side by side (the book's two plots)."""
-    h = history.history
-    epochs = range(1, len(h["loss"]) + 1)
-    fig, (ax_acc, ax_loss) = plt.subplots(1, 2, figsize=(11, 4))
-    ax_acc.plot(epochs, h["accuracy"], "bo", label="Training acc")
-    ax_acc.plot(epochs, h["val_accuracy"], "b", label="Validation acc")
-    ax_acc.set(title=f"{title}Training and validation accuracy", xlabel="Epochs")
-    ax_acc.legend()
-    ax_loss.plot(epochs, h["loss"], "bo", label="Training loss")
-    ax_loss.plot(epochs, h["val_loss"], "b", label="Validation loss")
-    ax_loss.set(title=f"{title}Training and validation loss", xlabel="Epochs")
-    ax_loss.legend()
-    return fig
-
-
-def history_metrics(history) -> dict:
-    h = history.history
-    return {
-        "best_val_accuracy": max(h["val_accuracy"]),
-        "best_val_epoch": int(np.argmax(h["val_accuracy"])) + 1,
-        "final_val_accuracy": h["val_accuracy"][-1],
-        "final_train_accuracy": h["accuracy"][-1],
-        "history": h,
-    }
-
-
-def save_model(run, model):
-    path = run.dir / "models" / f"{run.name}.keras"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    model.save(path)
-    print(f"saved {path}")
-    return path
-
-
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    parser.add_argument("--image-size", type=cli.positive_int, help="square input side, pixels")
-    return cli.parse(parser, argv)
+    parser = flags.parser(__doc__, PROFILES)
+    parser.add_argument("--image-size", type=flags.positive_int, help="square input side, pixels")
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     run = results.Run(__file__, args, "Dogs vs. Cats: small convnet from scratch", BOOK)
 
-    # Data
-    base_dir, _ = prepare_split(args.data_dir, args.split)
-    data = image_datasets(
-        base_dir, args.image_size, seed=args.seed, subsets=("train", "validation")
+    # Data: the book's flow_from_directory(dir, target_size, batch_size=20, class_mode="binary")
+    base_dir, _ = dogs_vs_cats.prepare_split(args.data, args.split)
+    image_size = (args.image_size, args.image_size)
+    train_ds = keras.utils.image_dataset_from_directory(
+        base_dir / "train",
+        label_mode="binary",  # cats 0, dogs 1 (the folders, in alphabetical order)
+        image_size=image_size,
+        batch_size=None,  # batched by in_memory, after decoding once
+        shuffle=False,
+        verbose=False,
     )
-    speed = pipeline_throughput(data["train"])
+    validation_ds = keras.utils.image_dataset_from_directory(
+        base_dir / "validation",
+        label_mode="binary",
+        image_size=image_size,
+        batch_size=None,
+        shuffle=False,
+        verbose=False,
+    )
+    train_ds = image_pipelines.in_memory(train_ds, BATCH_SIZE, shuffle_seed=args.seed)
+    validation_ds = image_pipelines.in_memory(validation_ds, BATCH_SIZE)
+    speed = image_pipelines.throughput(train_ds)
     print(f"input pipeline: {speed}")
 
     # Model
@@ -177,22 +116,21 @@ def main(argv=None):
     model.summary()
 
     # Train
-    history = model.fit(
-        data["train"], epochs=args.epochs, validation_data=data["validation"], verbose=2
-    )
-    model_path = save_model(run, model)
+    history = model.fit(train_ds, epochs=args.epochs, validation_data=validation_ds, verbose=2)
+    model_path = run.save_model(model)
 
     # Evaluate
-    run.save_figure(plot_history(history), "_curves.png")
+    run.save_figure(curves(history, title="From scratch"), "_curves.png")
     return run.finish(
         {
-            **history_metrics(history),
+            **best_epoch(history, epoch_key="best_val_epoch"),
+            "final_train_accuracy": history.history["accuracy"][-1],
             "image_size": args.image_size,
             "pipeline": speed,
-            "model_file": str(model_path),
+            "model_file": run.relative(model_path),
         }
     )
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

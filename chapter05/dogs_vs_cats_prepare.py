@@ -5,13 +5,18 @@ Deep Learning with Python, section 5.2.2. Kaggle's `train/` folder holds 25,000 
 `cats_and_dogs_small/{train,validation,test}/{cats,dogs}/`: indices 0-999 for training, 1000-1499
 for validation, 1500-1999 for test (1000 / 500 / 500 per class), then prints the counts.
 
-Here the split is a derived cache in the writable data folder
-(`<data>/datasets/cats_and_dogs_small/`, never the read-only source folder). `prepare_split` is
-idempotent: a file that is already there with the source's size is left alone, so a second run
-copies nothing; a file that is missing or differs is copied again, and stray files are removed.
-Every copied source file is decoded first (a file that is not a decodable JPEG stops the run with
-its name), and the counts are verified at the end. The training scripts of this chapter call
-`prepare_split` themselves, so they also work on their own.
+Listing 5.4 writes six copy loops out, one per subset and class; `copy_split` is the same loop
+over the subsets and classes, each copying the files of its index range with `shutil.copyfile`.
+Two changes: every source photo is decoded before it is copied (a file that is not a decodable
+JPEG stops the run with its name), and the folders may exist already (the book's `os.mkdir`
+would fail on a second run; here a second run copies the files again).
+
+The split goes to the cache folder (`<cache>/datasets/cats_and_dogs_small/`; the source folder is
+never written). That is where `dlwp.data.dogs_vs_cats.prepare_split`, which the training scripts
+of this chapter call themselves, builds and checks the same split: after the copy loop, the run
+calls it once more and reports how many files it changed (`second_run_changes`: 0, the loop made
+exactly its split). `prepare_split` is idempotent: a file that is already there with the source's
+size is left alone; a missing or different one is copied again, and stray files are removed.
 
 Book: 1000 / 500 / 500 images per class in train / validation / test.
 
@@ -20,15 +25,15 @@ Run:  python chapter05/dogs_vs_cats_prepare.py [--profile smoke|quick|full]
 
 import shutil
 
-from dlwp import cli, datasets, results
+import keras
 
-SPLIT = {"train": 1000, "validation": 500, "test": 500}  # images per class, in index order
-SMOKE_SPLIT = {"train": 6, "validation": 3, "test": 3}  # tiny folders for the tests
+from dlwp import flags, results
+from dlwp.data import dogs_vs_cats
 
 PROFILES = {
-    "smoke": {"split": SMOKE_SPLIT},
-    "quick": {"split": SPLIT},  # copying 4,000 files is cheap: the same as full
-    "full": {"split": SPLIT},
+    "smoke": {"split": dogs_vs_cats.SMOKE_SPLIT},  # 6 / 3 / 3 per class, for the tests
+    "quick": {"split": dogs_vs_cats.SPLIT},  # copying 4,000 files is cheap: the same as full
+    "full": {"split": dogs_vs_cats.SPLIT},  # 1000 / 500 / 500 per class
 }
 BOOK = {
     "train/cats": 1000,
@@ -40,83 +45,59 @@ BOOK = {
 }
 
 
-def split_name(split: dict) -> str:
-    """The folder name: the book's for its split, another one for any other split."""
-    if split == SPLIT:
-        return "cats_and_dogs_small"
-    return "cats_and_dogs_small_" + "-".join(str(n) for n in split.values())
-
-
-def split_files(split: dict) -> dict[str, dict[str, list[str]]]:
-    """{subset: {class folder: [file names]}}: consecutive index ranges, as in the book."""
-    out, start = {}, 0
-    for subset, n in split.items():
-        out[subset] = {
-            f"{cls}s": [f"{cls}.{i}.jpg" for i in range(start, start + n)]
-            for cls in datasets.DOGS_VS_CATS_CLASSES
-        }
-        start += n
-    return out
-
-
-def prepare_split(data_dir=None, split: dict = SPLIT) -> tuple:
-    """Build (or check) the split folders; returns (base_dir, number of files copied or removed)."""
-    source = datasets.find_dogs_vs_cats_source(sum(split.values()), data_dir)
-    base = datasets.dogs_vs_cats_small_dir(split_name(split), data_dir)
-    changed = 0
-    for subset, classes in split_files(split).items():
-        for folder, names in classes.items():
-            target_dir = base / subset / folder
+def copy_split(original_dataset_dir, base_dir, split) -> int:
+    """The book's copy loops: for each subset (train, validation, test) and class (cat, dog),
+    copy `<class>.<i>.jpg` for the subset's consecutive index range into `subset/<class>s/`.
+    Returns the number of files copied."""
+    copied = 0
+    start = 0
+    for subset, n_per_class in split.items():
+        for cls in dogs_vs_cats.CLASSES:
+            target_dir = base_dir / subset / f"{cls}s"  # e.g. train/cats
             target_dir.mkdir(parents=True, exist_ok=True)
-            for name in names:
-                src, dst = source / name, target_dir / name
-                if dst.is_file() and dst.stat().st_size == src.stat().st_size:
-                    continue
-                datasets.check_jpeg(src)
-                tmp = dst.with_name(f".{name}.tmp")
-                shutil.copyfile(src, tmp)
-                tmp.replace(dst)
-                changed += 1
-            for stray in set(p.name for p in target_dir.iterdir()) - set(names):
-                path = target_dir / stray
-                shutil.rmtree(path) if path.is_dir() else path.unlink()
-                changed += 1
-    base = datasets.find_dogs_vs_cats_small(split, split_name(split), data_dir)  # verifies counts
-    return base, changed
-
-
-def count_images(base) -> dict[str, int]:
-    """Images per `subset/class` folder, as the book prints them."""
-    return {
-        f"{subset}/{folder}": len(list((base / subset / folder).glob("*.jpg")))
-        for subset in ("train", "validation", "test")
-        for folder in ("cats", "dogs")
-    }
+            fnames = [f"{cls}.{i}.jpg" for i in range(start, start + n_per_class)]
+            for fname in fnames:
+                src = original_dataset_dir / fname
+                dst = target_dir / fname
+                dogs_vs_cats.check_jpeg(src)  # a broken photo stops the run here, named
+                shutil.copyfile(src, dst)
+                copied += 1
+        start += n_per_class
+    return copied
 
 
 def parse_args(argv=None):
-    return cli.parse(cli.parser(__doc__, PROFILES), argv)
+    return flags.parse(flags.parser(__doc__, PROFILES), argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     run = results.Run(__file__, args, "Dogs vs. Cats: the small train/validation/test split", BOOK)
 
-    base, copied = prepare_split(args.data_dir, args.split)
-    counts = count_images(base)
+    # The original photos (read only) and the split's folder (in the cache)
+    original_dataset_dir = dogs_vs_cats.find_source(args.data, sum(args.split.values()))
+    base_dir = args.data.cache_dir("datasets") / dogs_vs_cats.split_name(args.split)
+
+    # Copy, as the book does
+    copied = copy_split(original_dataset_dir, base_dir, args.split)
+    counts = dogs_vs_cats.count_images(base_dir)
     for key, n in counts.items():
         print(f"total {key.replace('/', ' ')} images: {n}")
-    _, changed_again = prepare_split(args.data_dir, args.split)  # idempotence, checked every run
-    print(f"{base}: {copied} files copied; a second pass changed {changed_again}")
+
+    # The training scripts' call on the same folder: it should find nothing to change
+    _, changed = dogs_vs_cats.prepare_split(args.data, args.split)
+    folder = args.data.name(base_dir)
+    print(f"{folder}: {copied} files copied; prepare_split changed {changed} after them")
     return run.finish(
         {
             **counts,
-            "folder": str(base),
+            "folder": folder,
             "files_copied": copied,
-            "second_run_changes": changed_again,
+            "second_run_changes": changed,
         }
     )
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

@@ -12,8 +12,11 @@ Keras 2 -> Keras 3, line by line:
                                    -> keras.Model(model.inputs, [last_conv.output, model.output])
                                       under tf.GradientTape; tape.gradient(score, conv_output)
   pooled_grads = K.mean(grads, axis=(0, 1, 2)) -> tf.reduce_mean(grads, axis=(0, 1, 2))
+  VGG16(weights="imagenet")       -> keras.applications.VGG16 through dlwp.data.imagenet
+                                      (find_weights, build: a wrong file is one line)
   decode_predictions(preds, top=3) -> the same, with the class names read from
-                                      <data>/models/imagenet_class_index.json (local first)
+                                      <data>/models/imagenet_class_index.json (local first,
+                                      dlwp.data.imagenet.load_class_index)
   cv2.resize / applyColorMap(COLORMAP_JET) / imwrite -> matplotlib's jet colormap, PIL resize,
                                       keras.utils.save_img
 
@@ -21,8 +24,9 @@ VGG16's ImageNet weights (with top) are looked for under `<data>/models/` with K
 without them the default run stops with one clear error. `--model PATH --image PATH` runs the
 same computation on any saved Keras classifier, such as the Dogs vs. Cats convnet of
 chapter05/dogs_vs_cats_augmentation.py: its last Conv2D layer is used (or `--layer`), and for its
-single sigmoid output the score of the predicted class is p(dog) or 1 - p(dog). `--image` takes a
-file or a path inside the data folder. `--weights none` is for smoke tests only.
+single sigmoid output the score of the predicted class is p(dog) or 1 - p(dog); it is loaded by
+`dlwp.models.load_model`. `--image` takes a file or a path inside the data folder
+(`dlwp.images.find_image`). `--weights none` is for smoke tests only.
 
 Quick profile: as full (one image).
 
@@ -39,15 +43,14 @@ import matplotlib
 import numpy as np
 import tensorflow as tf
 from keras import layers
+from matplotlib.figure import Figure
 from PIL import Image
 
-from chapter05.visualize_activations import find_image, load_model
-from dlwp import UserError, cli, datasets, results
+from dlwp import flags, images, results
+from dlwp.data import imagenet
+from dlwp.errors import UserError
+from dlwp.models import load_model
 
-matplotlib.use("Agg")  # headless: write PNGs, never open a window
-import matplotlib.pyplot as plt  # noqa: E402
-
-PROFILES = {"smoke": {}, "quick": {}, "full": {}}
 BOOK = {"top_class": "African_elephant", "top_score": 0.9094}
 ELEPHANT = "datasets/images/creative_commons_elephant.jpg"
 BINARY_CLASSES = ("cat", "dog")  # the Dogs vs. Cats convnet: sigmoid output = p(dog)
@@ -58,8 +61,8 @@ def last_conv_layer(model):
     convs = [layer.name for layer in model.layers if isinstance(layer, layers.Conv2D)]
     if not convs:
         raise UserError(
-            f"{model.name} has no Conv2D layer at its top level: pass --layer with the name of "
-            "its last convolutional layer"
+            f"{model.name} has no Conv2D layer at its top level",
+            "pass --layer with the name of its last convolutional layer",
         )
     return convs[-1]
 
@@ -67,7 +70,9 @@ def last_conv_layer(model):
 def gradcam_model(model, layer_name):
     """image -> (the feature map of `layer_name`, the predictions)."""
     if layer_name not in [layer.name for layer in model.layers]:
-        raise UserError(f"{model.name} has no layer {layer_name!r} (see --layer)")
+        raise UserError(
+            f"{model.name} has no layer {layer_name!r}", "pass --layer with one of its layers"
+        )
     if isinstance(model, keras.Sequential):
         # A reloaded Sequential model may keep its layers' symbolic outputs in a graph other
         # than its output's; calling the layers again on a fresh input gives one graph.
@@ -129,35 +134,42 @@ def superimpose(image, heatmap, alpha=0.4):
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    cli.add_weights_flags(parser, ("vgg16",), "vgg16")
+    parser = flags.parser(__doc__, None)
+    flags.add_weights_flags(parser, ("vgg16",), "vgg16")
     parser.add_argument("--model", help="a saved Keras classifier instead of ImageNet VGG16")
     parser.add_argument("--image", help=f"image file or data-folder path (default {ELEPHANT})")
     parser.add_argument("--layer", help="the conv layer to explain (default: the last Conv2D)")
-    return cli.parse(parser, argv)
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     variant = Path(args.model).stem if args.model else None
     what = Path(args.model).name if args.model else "ImageNet VGG16"
     run = results.Run(__file__, args, f"Grad-CAM heatmap of {what}", BOOK, variant=variant)
 
     # Model and input
     if args.model:
-        model = load_model(args.model)
+        model = load_model(
+            args.model,
+            "pass --model PATH to a saved Keras classifier, such as the one "
+            "chapter05/dogs_vs_cats_augmentation.py saves",
+        )
         layer_name = args.layer or last_conv_layer(model)
         preprocess = None  # our convnets rescale inside the model
         names = BINARY_CLASSES if model.output_shape[-1] == 1 else None
     else:
-        weights = datasets.find_weights("vgg16", True, args.weights, args.data_dir)
-        model = keras.applications.VGG16(weights=weights, include_top=True)
+        weights = imagenet.find_weights(args.data, "vgg16", include_top=True, weights=args.weights)
+        model = imagenet.build(
+            keras.applications.VGG16, args.data, weights, "VGG16", include_top=True
+        )
         layer_name = args.layer or "block5_conv3"
         preprocess = keras.applications.vgg16.preprocess_input
-        names = [name for _, name in datasets.load_imagenet_class_index(args.data_dir)]
-    image_path = find_image(args.image or ELEPHANT, args.data_dir)
+        names = [name for _, name in imagenet.load_class_index(args.data)]
+    image_path = images.find_image(args.data, args.image or ELEPHANT)
     height, width = model.input_shape[1:3]
-    image = datasets.load_image_array(image_path, (height, width))
+    image = images.load_image_array(image_path, (height, width))
     x = image[None] if preprocess is None else preprocess(image[None].copy())
 
     # Predictions
@@ -172,11 +184,12 @@ def main(argv=None):
     print(f"{label} ({score:.4f}); heatmap of {layer_name}: {heatmap.shape}")
 
     # Visualize: the heatmap, and the heatmap over the full-resolution photo
-    fig, ax = plt.subplots(figsize=(4, 4))
+    fig = Figure(figsize=(4, 4))
+    ax = fig.subplots()
     ax.matshow(heatmap)
     ax.set_title(f"Grad-CAM of {layer_name}: {label}")
     run.save_figure(fig, "_heatmap.png")
-    original = datasets.load_image_array(image_path)
+    original = images.load_image_array(image_path)
     overlay = superimpose(original, heatmap)
     overlay_path = run.path("_overlay.png")
     keras.utils.save_img(overlay_path, overlay)
@@ -192,10 +205,10 @@ def main(argv=None):
             "heatmap_peak": [int(p) for p in peak],
             "heatmap_mean": float(heatmap.mean()),
             "network": what,
-            "image": str(image_path),
+            "image": args.data.name(image_path),
         }
     )
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

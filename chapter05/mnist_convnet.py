@@ -6,7 +6,8 @@ parameters. The 28x28 images get a channel axis, (28, 28, 1), and are scaled to 
 categorical crossentropy, 5 epochs, batches of 64, then the test set.
 
 Keras 2 -> Keras 3: `input_shape=(28, 28, 1)` on the first layer -> `keras.Input((28, 28, 1))`;
-`mnist.load_data()` -> `dlwp.datasets.load_mnist` (the same arrays, from the local file first).
+`mnist.load_data()` -> `dlwp.data.mnist.load_data(args.data)` (the same arrays, from the local
+file first).
 
 Quick profile: 3 epochs instead of 5 (each takes about half a minute on 2 CPU cores; three
 already pass 99%).
@@ -19,7 +20,8 @@ Run:  python chapter05/mnist_convnet.py [--profile smoke|quick|full]
 import keras
 from keras import layers
 
-from dlwp import cli, datasets, results
+from dlwp import flags, results
+from dlwp.data import mnist
 
 PROFILES = {
     "smoke": {"epochs": 1, "train_samples": 512, "test_samples": 256},
@@ -48,17 +50,18 @@ def build_model():
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    parser.add_argument("--batch-size", type=cli.positive_int, default=64)
-    return cli.parse(parser, argv)
+    parser = flags.parser(__doc__, PROFILES)
+    parser.add_argument("--batch-size", type=flags.positive_int, default=64)
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     run = results.Run(__file__, args, "MNIST convnet (Conv2D + MaxPooling2D)", BOOK)
 
     # Data
-    (train_images, train_labels), (test_images, test_labels) = datasets.load_mnist(args.data_dir)
+    (train_images, train_labels), (test_images, test_labels) = mnist.load_data(args.data)
     train_images, train_labels = (
         train_images[: args.train_samples],
         train_labels[: args.train_samples],
@@ -92,4 +95,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

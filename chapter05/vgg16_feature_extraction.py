@@ -10,8 +10,11 @@ Cheap (the base runs once per image) but no augmentation, so it overfits quickly
 Keras 2 -> Keras 3, line by line:
   VGG16(weights="imagenet", include_top=False, input_shape=(150, 150, 3))
                                    -> keras.applications.VGG16(weights=<local file or None>, ...)
+                                      (the file found by dlwp.data.imagenet.find_weights, the
+                                      network built by imagenet.build: a wrong file is one line)
   ImageDataGenerator(rescale=1./255).flow_from_directory(dir, (150, 150), batch_size=20,
-      class_mode="binary")         -> image_dataset_from_directory + Rescaling(1/255)
+      class_mode="binary")         -> image_dataset_from_directory, kept in memory
+                                      (dlwp.image_pipelines.in_memory), + Rescaling(1/255)
   conv_base.predict(inputs_batch) in a generator loop -> conv_base.predict(batch) per batch
   optimizers.RMSprop(lr=2e-5)      -> keras.optimizers.RMSprop(learning_rate=2e-5)
 
@@ -31,25 +34,17 @@ Run:  python chapter05/vgg16_feature_extraction.py [--base vgg16|mobilenet]
 """
 
 import keras
-import matplotlib
 import numpy as np
 from keras import layers
 
-from chapter05.dogs_vs_cats_from_scratch import (
-    history_metrics,
-    image_datasets,
-    plot_history,
-    save_model,
-)
-from chapter05.dogs_vs_cats_prepare import SMOKE_SPLIT, SPLIT, prepare_split
-from dlwp import cli, datasets, results
-
-matplotlib.use("Agg")  # headless: write PNGs, never open a window
+from dlwp import flags, image_pipelines, results
+from dlwp.data import dogs_vs_cats, imagenet
+from dlwp.history import best_epoch, curves
 
 PROFILES = {
-    "smoke": {"epochs": 1, "image_size": 32, "split": SMOKE_SPLIT},
-    "quick": {"epochs": 30, "image_size": None, "split": SPLIT},
-    "full": {"epochs": 30, "image_size": None, "split": SPLIT},
+    "smoke": {"epochs": 1, "image_size": 32, "split": dogs_vs_cats.SMOKE_SPLIT},
+    "quick": {"epochs": 30, "image_size": None, "split": dogs_vs_cats.SPLIT},
+    "full": {"epochs": 30, "image_size": None, "split": dogs_vs_cats.SPLIT},
 }
 BOOK = {"best_val_accuracy": "~0.90", "test_accuracy": None}
 BASES = ("vgg16", "mobilenet")
@@ -57,16 +52,28 @@ IMAGE_SIZE = {"vgg16": 150, "mobilenet": 160}  # the book's; MobileNet: a size i
 BATCH_SIZE = 20
 
 
-def build_conv_base(base, weights, image_size):
-    """The ImageNet conv base without its classifier; `weights`: a file path or None (random)."""
+def build_conv_base(args, image_size):
+    """The ImageNet conv base without its classifier (`include_top=False`)."""
+    weights = imagenet.find_weights(args.data, args.base, include_top=False, weights=args.weights)
     shape = (image_size, image_size, 3)
-    if base == "vgg16":
-        return keras.applications.VGG16(weights=weights, include_top=False, input_shape=shape)
-    if base == "mobilenet":
-        return keras.applications.MobileNet(
-            input_shape=shape, alpha=0.25, include_top=False, weights=weights
+    if args.base == "vgg16":
+        return imagenet.build(
+            keras.applications.VGG16,
+            args.data,
+            weights,
+            "VGG16 conv base",
+            include_top=False,
+            input_shape=shape,
         )
-    raise ValueError(f"unknown base {base!r}")
+    return imagenet.build(
+        keras.applications.MobileNet,
+        args.data,
+        weights,
+        "MobileNet (alpha 0.25) conv base",
+        include_top=False,
+        input_shape=shape,
+        alpha=0.25,
+    )
 
 
 def input_scaling(base):
@@ -77,15 +84,19 @@ def input_scaling(base):
     return layers.Rescaling(1.0 / 255, name="scaling")
 
 
-def load_conv_base(args):
-    """Resolve --weights (local file first, else one clear error) and build the base."""
-    weights = datasets.find_weights(args.base, False, args.weights, args.data_dir)
-    image_size = args.image_size or IMAGE_SIZE[args.base]
-    return build_conv_base(args.base, weights, image_size), image_size
-
-
-def extract_features(conv_base, scaling, dataset):
-    """Run the base once over `dataset`; returns (features (N, h, w, c), labels (N,))."""
+def extract_features(conv_base, scaling, directory, image_size, shuffle_seed=None):
+    """The book's `extract_features(directory, sample_count)`: every image of `directory` through
+    the base once; returns (features (N, h, w, c), labels (N,))."""
+    # the book's flow_from_directory(directory, target_size, batch_size=20, class_mode="binary")
+    dataset = keras.utils.image_dataset_from_directory(
+        directory,
+        label_mode="binary",  # cats 0, dogs 1 (the folders, in alphabetical order)
+        image_size=(image_size, image_size),
+        batch_size=None,  # batched by in_memory
+        shuffle=False,
+        verbose=False,
+    )
+    dataset = image_pipelines.in_memory(dataset, BATCH_SIZE, shuffle_seed=shuffle_seed)
     features, labels = [], []
     for images, batch_labels in dataset:
         features.append(conv_base.predict(scaling(images), verbose=0))
@@ -111,30 +122,33 @@ def build_classifier(feature_shape):
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    cli.add_weights_flags(parser, BASES, "vgg16")
-    parser.add_argument("--image-size", type=cli.positive_int, help="default: the base's")
-    return cli.parse(parser, argv)
-
-
-def run_variant(args):
-    """The results variant: None for the book's VGG16, else the substitute base's name."""
-    return None if args.base == "vgg16" else args.base
+    parser = flags.parser(__doc__, PROFILES)
+    flags.add_weights_flags(parser, BASES, "vgg16")
+    parser.add_argument("--image-size", type=flags.positive_int, help="default: the base's")
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     title = f"Dogs vs. Cats: feature extraction with the {args.base} conv base"
-    run = results.Run(__file__, args, title, BOOK, variant=run_variant(args))
+    variant = None if args.base == "vgg16" else args.base  # a substitute base: its own results
+    run = results.Run(__file__, args, title, BOOK, variant=variant)
 
-    # Model: the pretrained base (checked first, so a missing weights file fails fast)
-    conv_base, image_size = load_conv_base(args)
+    # Model: the pretrained base (loaded first, so a missing weights file fails fast)
+    image_size = args.image_size or IMAGE_SIZE[args.base]
+    conv_base = build_conv_base(args, image_size)
     scaling = input_scaling(args.base)
 
-    # Data: record the base's outputs once
-    base_dir, _ = prepare_split(args.data_dir, args.split)
-    data = image_datasets(base_dir, image_size, BATCH_SIZE, seed=args.seed)
-    feats = {name: extract_features(conv_base, scaling, ds) for name, ds in data.items()}
+    # Data: the split, and the base's outputs on it, recorded once
+    base_dir, _ = dogs_vs_cats.prepare_split(args.data, args.split)
+    feats = {
+        "train": extract_features(
+            conv_base, scaling, base_dir / "train", image_size, shuffle_seed=args.seed
+        ),
+        "validation": extract_features(conv_base, scaling, base_dir / "validation", image_size),
+        "test": extract_features(conv_base, scaling, base_dir / "test", image_size),
+    }
     feature_shape = feats["train"][0].shape[1:]
     for name, (x, _) in feats.items():
         print(f"{name} features: {x.shape}")
@@ -149,7 +163,7 @@ def main(argv=None):
         validation_data=flat["validation"],
         verbose=2,
     )
-    run.save_figure(plot_history(history, f"{args.base} features: "), "_curves.png")
+    run.save_figure(curves(history, title=f"{args.base} features"), "_curves.png")
 
     # Evaluate
     test_loss, test_acc = classifier.evaluate(*flat["test"], verbose=0)
@@ -158,19 +172,20 @@ def main(argv=None):
     model = keras.Sequential(
         [keras.Input((image_size, image_size, 3)), scaling, conv_base, layers.Flatten(), classifier]
     )
-    model_path = save_model(run, model)
+    model_path = run.save_model(model)
     return run.finish(
         {
-            **history_metrics(history),
+            **best_epoch(history, epoch_key="best_val_epoch"),
+            "final_train_accuracy": history.history["accuracy"][-1],
             "test_accuracy": test_acc,
             "test_loss": test_loss,
             "features_shape": {name: list(x.shape) for name, (x, _) in feats.items()},
             "base": args.base,
             "image_size": image_size,
-            "model_file": str(model_path),
+            "model_file": run.relative(model_path),
         }
     )
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

@@ -10,9 +10,14 @@ Slow (the base runs on every augmented image, every epoch) but much less overfit
 Keras 2 -> Keras 3, line by line:
   model.add(conv_base); ...          -> keras.Sequential([Input, scaling, conv_base, Flatten,
                                         Dense 256, Dense 1])
+  VGG16(weights="imagenet", include_top=False, ...) -> keras.applications.VGG16 through
+                                        dlwp.data.imagenet (find_weights, build)
   ImageDataGenerator(rescale=1./255, rotation_range=40, ...) -> the augmentation layers of
                                         chapter05/dogs_vs_cats_augmentation.py, mapped over the
-                                        training batches (`augment_dataset`), + Rescaling
+                                        training batches, + Rescaling
+  flow_from_directory(dir, (150, 150), batch_size=20, class_mode="binary")
+                                     -> image_dataset_from_directory, kept in memory
+                                        (dlwp.image_pipelines.in_memory)
   conv_base.trainable = False        -> the same (in Keras 3 it also puts BatchNormalization
                                         layers, which MobileNet has, in inference mode)
   fit_generator(steps_per_epoch=100, epochs=30, validation_steps=50)
@@ -31,26 +36,17 @@ Run:  python chapter05/vgg16_feature_extraction_augmented.py [--base vgg16|mobil
 """
 
 import keras
-import matplotlib
+import tensorflow as tf
 from keras import layers
 
-from chapter05.dogs_vs_cats_augmentation import augment_dataset, data_augmentation
-from chapter05.dogs_vs_cats_from_scratch import (
-    history_metrics,
-    image_datasets,
-    plot_history,
-    save_model,
-)
-from chapter05.dogs_vs_cats_prepare import SMOKE_SPLIT, SPLIT, prepare_split
-from chapter05.vgg16_feature_extraction import BASES, input_scaling, load_conv_base, run_variant
-from dlwp import cli, results
-
-matplotlib.use("Agg")  # headless: write PNGs, never open a window
+from dlwp import flags, image_pipelines, results
+from dlwp.data import dogs_vs_cats, imagenet
+from dlwp.history import best_epoch, curves
 
 PROFILES = {
-    "smoke": {"epochs": 1, "image_size": 32, "split": SMOKE_SPLIT},
-    "quick": {"epochs": 10, "image_size": None, "split": SPLIT},
-    "full": {"epochs": 30, "image_size": None, "split": SPLIT},
+    "smoke": {"epochs": 1, "image_size": 32, "split": dogs_vs_cats.SMOKE_SPLIT},
+    "quick": {"epochs": 10, "image_size": None, "split": dogs_vs_cats.SPLIT},
+    "full": {"epochs": 30, "image_size": None, "split": dogs_vs_cats.SPLIT},
 }
 BOOK = {
     "best_val_accuracy": "~0.96",
@@ -58,7 +54,41 @@ BOOK = {
     "trainable_weights_before_freezing": 30,
     "trainable_weights_after_freezing": 4,
 }
+BASES = ("vgg16", "mobilenet")
+IMAGE_SIZE = {"vgg16": 150, "mobilenet": 160}  # the book's; MobileNet: a size it was trained at
 BATCH_SIZE = 20
+
+
+def build_conv_base(args, image_size):
+    """The ImageNet conv base without its classifier (`include_top=False`)."""
+    weights = imagenet.find_weights(args.data, args.base, include_top=False, weights=args.weights)
+    shape = (image_size, image_size, 3)
+    if args.base == "vgg16":
+        return imagenet.build(
+            keras.applications.VGG16,
+            args.data,
+            weights,
+            "VGG16 conv base",
+            include_top=False,
+            input_shape=shape,
+        )
+    return imagenet.build(
+        keras.applications.MobileNet,
+        args.data,
+        weights,
+        "MobileNet (alpha 0.25) conv base",
+        include_top=False,
+        input_shape=shape,
+        alpha=0.25,
+    )
+
+
+def input_scaling(base):
+    """From [0, 255] pixels to the base's input range: the book's 1/255 for VGG16, [-1, 1] for
+    MobileNet (what `keras.applications.mobilenet.preprocess_input` does)."""
+    if base == "mobilenet":
+        return layers.Rescaling(1.0 / 127.5, offset=-1.0, name="scaling")
+    return layers.Rescaling(1.0 / 255, name="scaling")
 
 
 def build_model(conv_base, scaling, image_size):
@@ -75,69 +105,98 @@ def build_model(conv_base, scaling, image_size):
     )
 
 
-def freeze(model, conv_base):
-    """Freeze the base; returns the number of trainable weight tensors before and after."""
-    before = len(model.trainable_weights)
-    conv_base.trainable = False
-    after = len(model.trainable_weights)
-    print(f"trainable weights before freezing the conv base: {before}, after: {after}")
-    return before, after
-
-
-def compile_model(model, learning_rate):
-    """Compile after every change of `trainable`, as the book says: it takes effect then."""
-    model.compile(
-        optimizer=keras.optimizers.RMSprop(learning_rate=learning_rate),
-        loss="binary_crossentropy",
-        metrics=["accuracy"],
+def data_augmentation():
+    """The book's ImageDataGenerator settings as Keras 3 preprocessing layers (see
+    chapter05/dogs_vs_cats_augmentation.py)."""
+    return keras.Sequential(
+        [
+            layers.RandomRotation(40 / 360, fill_mode="nearest", interpolation="nearest"),
+            layers.RandomTranslation(0.2, 0.2, fill_mode="nearest", interpolation="nearest"),
+            layers.RandomShear(x_factor=0.2, fill_mode="nearest", interpolation="nearest"),
+            layers.RandomZoom(0.2, fill_mode="nearest", interpolation="nearest"),
+            layers.RandomFlip("horizontal"),
+        ],
+        name="data_augmentation",
     )
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    cli.add_weights_flags(parser, BASES, "vgg16")
-    parser.add_argument("--image-size", type=cli.positive_int, help="default: the base's")
-    return cli.parse(parser, argv)
+    parser = flags.parser(__doc__, PROFILES)
+    flags.add_weights_flags(parser, BASES, "vgg16")
+    parser.add_argument("--image-size", type=flags.positive_int, help="default: the base's")
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     title = f"Dogs vs. Cats: frozen {args.base} base + augmentation, trained end to end"
-    run = results.Run(__file__, args, title, BOOK, variant=run_variant(args))
+    variant = None if args.base == "vgg16" else args.base  # a substitute base: its own results
+    run = results.Run(__file__, args, title, BOOK, variant=variant)
 
-    # Model
-    conv_base, image_size = load_conv_base(args)
+    # Model: the pretrained base, frozen, with a classifier on top
+    image_size = args.image_size or IMAGE_SIZE[args.base]
+    conv_base = build_conv_base(args, image_size)
     model = build_model(conv_base, input_scaling(args.base), image_size)
-    before, after = freeze(model, conv_base)
-    compile_model(model, learning_rate=2e-5)
+    before = len(model.trainable_weights)
+    conv_base.trainable = False
+    after = len(model.trainable_weights)
+    print(f"trainable weights before freezing the conv base: {before}, after: {after}")
+    model.compile(  # after every change of `trainable`: it takes effect then
+        optimizer=keras.optimizers.RMSprop(learning_rate=2e-5),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+    )
     model.summary()
 
-    # Data
-    base_dir, _ = prepare_split(args.data_dir, args.split)
-    data = image_datasets(base_dir, image_size, BATCH_SIZE, seed=args.seed)
-    train = augment_dataset(data["train"], data_augmentation())
+    # Data: the book's flow_from_directory(dir, target_size, batch_size=20, class_mode="binary")
+    base_dir, _ = dogs_vs_cats.prepare_split(args.data, args.split)
+    datasets = {}
+    for subset in ("train", "validation", "test"):
+        ds = keras.utils.image_dataset_from_directory(
+            base_dir / subset,
+            label_mode="binary",  # cats 0, dogs 1 (the folders, in alphabetical order)
+            image_size=(image_size, image_size),
+            batch_size=None,  # batched by in_memory, after decoding once
+            shuffle=False,
+            verbose=False,
+        )
+        seed = args.seed if subset == "train" else None  # the training images are shuffled
+        datasets[subset] = image_pipelines.in_memory(ds, BATCH_SIZE, shuffle_seed=seed)
+    augment = data_augmentation()  # on the training batches only, as the book's train_datagen
+    train_ds = (
+        datasets["train"]
+        .map(
+            lambda x, y: (augment(tf.cast(x, "float32"), training=True), y),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+        .prefetch(tf.data.AUTOTUNE)
+    )
 
     # Train
-    history = model.fit(train, epochs=args.epochs, validation_data=data["validation"], verbose=2)
-    model_path = save_model(run, model)
-    run.save_figure(plot_history(history, f"frozen {args.base}: "), "_curves.png")
+    history = model.fit(
+        train_ds, epochs=args.epochs, validation_data=datasets["validation"], verbose=2
+    )
+    model_path = run.save_model(model)
+    run.save_figure(curves(history, title=f"frozen {args.base}"), "_curves.png")
 
     # Evaluate
-    test_loss, test_acc = model.evaluate(data["test"], verbose=0)
+    test_loss, test_acc = model.evaluate(datasets["test"], verbose=0)
     print(f"test_acc: {test_acc:.4f}")
     return run.finish(
         {
-            **history_metrics(history),
+            **best_epoch(history, epoch_key="best_val_epoch"),
+            "final_train_accuracy": history.history["accuracy"][-1],
             "test_accuracy": test_acc,
             "test_loss": test_loss,
             "trainable_weights_before_freezing": before,
             "trainable_weights_after_freezing": after,
             "base": args.base,
             "image_size": image_size,
-            "model_file": str(model_path),
+            "model_file": run.relative(model_path),
         }
     )
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

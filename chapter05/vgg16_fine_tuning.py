@@ -8,13 +8,16 @@ plotted smoothed (exponential moving average, factor 0.8, as the book does); the
 is the book's final number.
 
 The script does both steps: first the classifier on the frozen base (the previous section's
-training, `--head-epochs`), then the fine-tuning (`--epochs`).
+model and training, chapter05/vgg16_feature_extraction_augmented.py, `--head-epochs`), then the
+fine-tuning (`--epochs`).
 
 Keras 2 -> Keras 3, line by line:
   conv_base.trainable = True; for layer in conv_base.layers: set_trainable after "block5_conv1"
                                      -> `set_trainable_from(conv_base, "block5_conv1")`
   optimizers.RMSprop(lr=1e-5)        -> keras.optimizers.RMSprop(learning_rate=1e-5)
   fit_generator(steps_per_epoch=100, epochs=100) -> fit(train_ds, epochs=100)
+  smooth_curve(points, factor=0.8)   -> dlwp.history.smooth_curve (the book's), plotted by
+                                        dlwp.history.curves(history, smooth=0.8)
   evaluate_generator(test_generator, steps=50) -> evaluate(test_ds)
 
 `--base mobilenet` (MobileNet v1 alpha 0.25, 160x160) stands in where VGG16's ImageNet weights are
@@ -30,28 +33,86 @@ Book (VGG16): test accuracy 0.967 (the text says 97%); validation accuracy ~0.97
 Run:  python chapter05/vgg16_fine_tuning.py [--base vgg16|mobilenet] [--weights imagenet|none|PATH]
 """
 
-import matplotlib
+import keras
 import numpy as np
+import tensorflow as tf
 from keras import layers
 
-from chapter05.dogs_vs_cats_augmentation import augment_dataset, data_augmentation
-from chapter05.dogs_vs_cats_from_scratch import history_metrics, image_datasets, save_model
-from chapter05.dogs_vs_cats_prepare import SMOKE_SPLIT, SPLIT, prepare_split
-from chapter05.vgg16_feature_extraction import BASES, input_scaling, load_conv_base, run_variant
-from chapter05.vgg16_feature_extraction_augmented import build_model, compile_model, freeze
-from dlwp import cli, results
-
-matplotlib.use("Agg")  # headless: write PNGs, never open a window
-import matplotlib.pyplot as plt  # noqa: E402
+from dlwp import flags, image_pipelines, results
+from dlwp.data import dogs_vs_cats, imagenet
+from dlwp.history import best_epoch, curves, smooth_curve
 
 PROFILES = {
-    "smoke": {"epochs": 1, "head_epochs": 1, "image_size": 32, "split": SMOKE_SPLIT},
-    "quick": {"epochs": 8, "head_epochs": 5, "image_size": None, "split": SPLIT},
-    "full": {"epochs": 100, "head_epochs": 30, "image_size": None, "split": SPLIT},
+    "smoke": {"epochs": 1, "head_epochs": 1, "image_size": 32, "split": dogs_vs_cats.SMOKE_SPLIT},
+    "quick": {"epochs": 8, "head_epochs": 5, "image_size": None, "split": dogs_vs_cats.SPLIT},
+    "full": {"epochs": 100, "head_epochs": 30, "image_size": None, "split": dogs_vs_cats.SPLIT},
 }
 BOOK = {"test_accuracy": 0.967, "best_val_accuracy": "~0.97"}
+BASES = ("vgg16", "mobilenet")
+IMAGE_SIZE = {"vgg16": 150, "mobilenet": 160}  # the book's; MobileNet: a size it was trained at
 BATCH_SIZE = 20
 FINE_TUNE_FROM = {"vgg16": "block5_conv1", "mobilenet": "conv_dw_13"}  # the last block
+
+
+def build_conv_base(args, image_size):
+    """The ImageNet conv base without its classifier (`include_top=False`)."""
+    weights = imagenet.find_weights(args.data, args.base, include_top=False, weights=args.weights)
+    shape = (image_size, image_size, 3)
+    if args.base == "vgg16":
+        return imagenet.build(
+            keras.applications.VGG16,
+            args.data,
+            weights,
+            "VGG16 conv base",
+            include_top=False,
+            input_shape=shape,
+        )
+    return imagenet.build(
+        keras.applications.MobileNet,
+        args.data,
+        weights,
+        "MobileNet (alpha 0.25) conv base",
+        include_top=False,
+        input_shape=shape,
+        alpha=0.25,
+    )
+
+
+def input_scaling(base):
+    """From [0, 255] pixels to the base's input range: the book's 1/255 for VGG16, [-1, 1] for
+    MobileNet (what `keras.applications.mobilenet.preprocess_input` does)."""
+    if base == "mobilenet":
+        return layers.Rescaling(1.0 / 127.5, offset=-1.0, name="scaling")
+    return layers.Rescaling(1.0 / 255, name="scaling")
+
+
+def build_model(conv_base, scaling, image_size):
+    """Scaling -> conv base -> Dense classifier (section 5.3.1's model; not compiled)."""
+    return keras.Sequential(
+        [
+            keras.Input(shape=(image_size, image_size, 3)),
+            scaling,
+            conv_base,
+            layers.Flatten(),
+            layers.Dense(256, activation="relu"),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+
+
+def data_augmentation():
+    """The book's ImageDataGenerator settings as Keras 3 preprocessing layers (see
+    chapter05/dogs_vs_cats_augmentation.py)."""
+    return keras.Sequential(
+        [
+            layers.RandomRotation(40 / 360, fill_mode="nearest", interpolation="nearest"),
+            layers.RandomTranslation(0.2, 0.2, fill_mode="nearest", interpolation="nearest"),
+            layers.RandomShear(x_factor=0.2, fill_mode="nearest", interpolation="nearest"),
+            layers.RandomZoom(0.2, fill_mode="nearest", interpolation="nearest"),
+            layers.RandomFlip("horizontal"),
+        ],
+        name="data_augmentation",
+    )
 
 
 def set_trainable_from(conv_base, first_layer, freeze_batchnorm=True):
@@ -70,83 +131,96 @@ def set_trainable_from(conv_base, first_layer, freeze_batchnorm=True):
     return [layer.name for layer in conv_base.layers if layer.trainable and layer.weights]
 
 
-def smooth_curve(points, factor=0.8):
-    """The book's exponential moving average of a curve."""
-    smoothed = []
-    for point in points:
-        smoothed.append(smoothed[-1] * factor + point * (1 - factor) if smoothed else point)
-    return smoothed
-
-
-def plot_smoothed(history, title=""):
-    h = history.history
-    epochs = range(1, len(h["loss"]) + 1)
-    fig, (ax_acc, ax_loss) = plt.subplots(1, 2, figsize=(11, 4))
-    ax_acc.plot(epochs, smooth_curve(h["accuracy"]), "bo", label="Smoothed training acc")
-    ax_acc.plot(epochs, smooth_curve(h["val_accuracy"]), "b", label="Smoothed validation acc")
-    ax_acc.set(title=f"{title}Training and validation accuracy", xlabel="Epochs")
-    ax_acc.legend()
-    ax_loss.plot(epochs, smooth_curve(h["loss"]), "bo", label="Smoothed training loss")
-    ax_loss.plot(epochs, smooth_curve(h["val_loss"]), "b", label="Smoothed validation loss")
-    ax_loss.set(title=f"{title}Training and validation loss", xlabel="Epochs")
-    ax_loss.legend()
-    return fig
-
-
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    cli.add_weights_flags(parser, BASES, "vgg16")
-    parser.add_argument("--image-size", type=cli.positive_int, help="default: the base's")
-    parser.add_argument("--head-epochs", type=cli.positive_int, help="epochs on the frozen base")
-    return cli.parse(parser, argv)
+    parser = flags.parser(__doc__, PROFILES)
+    flags.add_weights_flags(parser, BASES, "vgg16")
+    parser.add_argument("--image-size", type=flags.positive_int, help="default: the base's")
+    parser.add_argument("--head-epochs", type=flags.positive_int, help="epochs on the frozen base")
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     title = f"Dogs vs. Cats: fine-tuning the last block of {args.base}"
-    run = results.Run(__file__, args, title, BOOK, variant=run_variant(args))
+    variant = None if args.base == "vgg16" else args.base  # a substitute base: its own results
+    run = results.Run(__file__, args, title, BOOK, variant=variant)
 
     # Model: frozen base + classifier (section 5.3.1)
-    conv_base, image_size = load_conv_base(args)
+    image_size = args.image_size or IMAGE_SIZE[args.base]
+    conv_base = build_conv_base(args, image_size)
     model = build_model(conv_base, input_scaling(args.base), image_size)
-    freeze(model, conv_base)
-    compile_model(model, learning_rate=2e-5)
+    before = len(model.trainable_weights)
+    conv_base.trainable = False
+    after = len(model.trainable_weights)
+    print(f"trainable weights before freezing the conv base: {before}, after: {after}")
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(learning_rate=2e-5),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+    )
 
-    # Data
-    base_dir, _ = prepare_split(args.data_dir, args.split)
-    data = image_datasets(base_dir, image_size, BATCH_SIZE, seed=args.seed)
-    train = augment_dataset(data["train"], data_augmentation())
+    # Data: the book's flow_from_directory(dir, target_size, batch_size=20, class_mode="binary")
+    base_dir, _ = dogs_vs_cats.prepare_split(args.data, args.split)
+    datasets = {}
+    for subset in ("train", "validation", "test"):
+        ds = keras.utils.image_dataset_from_directory(
+            base_dir / subset,
+            label_mode="binary",  # cats 0, dogs 1 (the folders, in alphabetical order)
+            image_size=(image_size, image_size),
+            batch_size=None,  # batched by in_memory, after decoding once
+            shuffle=False,
+            verbose=False,
+        )
+        seed = args.seed if subset == "train" else None  # the training images are shuffled
+        datasets[subset] = image_pipelines.in_memory(ds, BATCH_SIZE, shuffle_seed=seed)
+    augment = data_augmentation()  # on the training batches only, as the book's train_datagen
+    train_ds = (
+        datasets["train"]
+        .map(
+            lambda x, y: (augment(tf.cast(x, "float32"), training=True), y),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    validation_ds = datasets["validation"]
 
     # Train the classifier first
-    head = model.fit(train, epochs=args.head_epochs, validation_data=data["validation"], verbose=2)
+    head = model.fit(train_ds, epochs=args.head_epochs, validation_data=validation_ds, verbose=2)
     head_val_acc = head.history["val_accuracy"][-1]
 
     # Fine-tune: unfreeze the last block, recompile with a very low learning rate
     unfrozen = set_trainable_from(conv_base, FINE_TUNE_FROM[args.base])
-    compile_model(model, learning_rate=1e-5)
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(learning_rate=1e-5),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+    )
     print(f"fine-tuning {len(model.trainable_weights)} weight tensors: {', '.join(unfrozen)}")
-    history = model.fit(train, epochs=args.epochs, validation_data=data["validation"], verbose=2)
-    model_path = save_model(run, model)
-    run.save_figure(plot_smoothed(history, f"fine-tuned {args.base}: "), "_curves.png")
+    history = model.fit(train_ds, epochs=args.epochs, validation_data=validation_ds, verbose=2)
+    model_path = run.save_model(model)
+    fig = curves(history, title=f"fine-tuned {args.base} (smoothed)", smooth=0.8)
+    run.save_figure(fig, "_curves.png")
 
     # Evaluate
-    test_loss, test_acc = model.evaluate(data["test"], verbose=0)
+    test_loss, test_acc = model.evaluate(datasets["test"], verbose=0)
     print(f"test_acc: {test_acc:.4f}")
     return run.finish(
         {
             "test_accuracy": test_acc,
             "test_loss": test_loss,
-            **history_metrics(history),
+            **best_epoch(history, epoch_key="best_val_epoch"),
+            "final_train_accuracy": history.history["accuracy"][-1],
             "val_accuracy_before_fine_tuning": head_val_acc,
             "unfrozen_layers": unfrozen,
             "trainable_weights_fine_tuning": len(model.trainable_weights),
             "base": args.base,
             "image_size": image_size,
-            "model_file": str(model_path),
+            "model_file": run.relative(model_path),
             "smoothed_val_accuracy": np.round(smooth_curve(history.history["val_accuracy"]), 4),
         }
     )
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

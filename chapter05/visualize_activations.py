@@ -9,9 +9,11 @@ deeper ones become abstract ("cat ear", "cat eye"), and more of their channels s
 
 Keras 2 -> Keras 3, line by line:
   load_model("cats_and_dogs_small_2.h5") -> keras.models.load_model(<results>/chapter05/models/
-                                            dogs_vs_cats_augmentation.keras)  (--model)
+                                            dogs_vs_cats_augmentation.keras)  (--model), through
+                                            dlwp.models.load_model (a missing or broken file is
+                                            one line)
   image.load_img(path, target_size=(150, 150)); img_to_array; /255
-                                         -> dlwp.datasets.load_image_array at the model's input
+                                         -> dlwp.images.load_image_array at the model's input
                                             size; the model's own Rescaling layer does the /255
   models.Model(inputs=model.input, outputs=[layer.output for layer in model.layers[:8]])
                                          -> keras.Model(model.inputs, [the Conv2D/MaxPooling2D
@@ -20,7 +22,8 @@ Keras 2 -> Keras 3, line by line:
 
 The model comes from chapter05/dogs_vs_cats_augmentation.py (run it first); here it was trained at
 that script's quick-profile input size (96x96), so the maps are smaller than the book's 148x148.
-`--image` takes a file, or a path inside the data folder (default: the book's cat.1700.jpg).
+`--image` takes a file, or a path inside the data folder (default: the book's cat.1700.jpg;
+found by `dlwp.images.find_image`).
 
 Book: 8 layers shown; the first layer's activation has shape (1, 148, 148, 32).
 
@@ -30,70 +33,39 @@ Run:  python chapter05/visualize_activations.py [--model PATH.keras] [--image PA
 from pathlib import Path
 
 import keras
-import matplotlib
 import numpy as np
 from keras import layers
+from matplotlib.figure import Figure
 
-from dlwp import UserError, cli, datasets, results
+from dlwp import flags, images, results
+from dlwp.errors import UserError
+from dlwp.models import load_model
 
-matplotlib.use("Agg")  # headless: write PNGs, never open a window
-import matplotlib.pyplot as plt  # noqa: E402
-
-PROFILES = {
-    "smoke": {"max_layers": 8, "images_per_row": 16},
-    "quick": {"max_layers": 8, "images_per_row": 16},
-    "full": {"max_layers": 8, "images_per_row": 16},
-}
 BOOK = {"layers_shown": 8, "first_layer_activation_shape": [1, 148, 148, 32]}
+MAX_LAYERS = 8  # the book's: the four Conv2D and four MaxPooling2D layers
+IMAGES_PER_ROW = 16
 DEFAULT_MODEL = "chapter05/models/dogs_vs_cats_augmentation.keras"  # under --output-dir
 DEFAULT_IMAGE = "datasets/dogs-vs-cats/train/cat.1700.jpg"  # the book's test picture
+HOW_TO_MAKE = (
+    "run chapter05/dogs_vs_cats_augmentation.py first, or pass --model PATH to a saved .keras model"
+)
 
 
-def load_model(path):
-    """A saved Keras model, or a UserError saying how to make it."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(
-            f"no trained model at {path}: run chapter05/dogs_vs_cats_augmentation.py first, "
-            "or pass --model PATH to a saved .keras model"
-        )
-    try:
-        return keras.models.load_model(path)
-    except Exception as exc:  # Keras raises many types for a bad file
-        reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        raise UserError(f"{path} is not a loadable Keras model ({reason})") from None
-
-
-def find_image(image, data_dir=None) -> Path:
-    """A file path as given, else a path inside the data folder (datasets/...)."""
-    path = Path(image).expanduser()
-    if path.is_file():
-        datasets.record_source(path.resolve(), "input image")
-        return path
-    return datasets.find_file(image, data_dir, "input image")
-
-
-def load_input(image_path, model):
-    """The image as a (1, H, W, 3) float32 batch in [0, 255] at the model's input size."""
-    height, width = model.input_shape[1:3]
-    return datasets.load_image_array(image_path, (height, width))[None]
-
-
-def activation_model(model, max_layers=8):
+def activation_model(model, max_layers=MAX_LAYERS):
     """A model returning the outputs of the first `max_layers` Conv2D/MaxPooling2D layers."""
     chosen = [
         layer for layer in model.layers if isinstance(layer, (layers.Conv2D, layers.MaxPooling2D))
     ][:max_layers]
     if not chosen:
         raise UserError(
-            f"{model.name} has no Conv2D or MaxPooling2D layers at its top level: "
-            "pass a convnet such as the one chapter05/dogs_vs_cats_augmentation.py saves"
+            f"{model.name} has no Conv2D or MaxPooling2D layers at its top level",
+            "pass a convnet such as the one chapter05/dogs_vs_cats_augmentation.py saves",
         )
     names = [layer.name for layer in chosen]
     return keras.Model(model.inputs, [layer.output for layer in chosen]), names
 
 
-def channel_grid(activation, images_per_row=16):
+def channel_grid(activation, images_per_row=IMAGES_PER_ROW):
     """The book's display grid of one layer's (1, h, w, c) activation: uint8 (rows*h, 16*w).
 
     Each channel is standardized, scaled by 64 around 128 and clipped to [0, 255].
@@ -114,12 +86,10 @@ def channel_grid(activation, images_per_row=16):
 
 def plot_grids(names, grids, image):
     heights = [g.shape[0] / g.shape[1] for g in grids]
-    fig, axes = plt.subplots(
-        len(grids) + 1,
-        1,
-        figsize=(12, 12 * (sum(heights) + 0.25) + 0.5 * len(grids)),
-        gridspec_kw={"height_ratios": [0.25, *heights]},
-    )
+    fig = Figure(figsize=(12, 12 * (sum(heights) + 0.25) + 0.5 * len(grids)))
+    axes = fig.subplots(
+        len(grids) + 1, 1, gridspec_kw={"height_ratios": [0.25, *heights]}, squeeze=False
+    )[:, 0]
     axes[0].imshow(image.astype("uint8"))
     axes[0].set_title("input")
     for ax, name, grid in zip(axes[1:], names, grids):
@@ -132,28 +102,29 @@ def plot_grids(names, grids, image):
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
+    parser = flags.parser(__doc__, None)
     parser.add_argument(
         "--model", help=f"a saved .keras model (default <output-dir>/{DEFAULT_MODEL})"
     )
     parser.add_argument("--image", default=DEFAULT_IMAGE, help="an image file or data-folder path")
-    args = cli.parse(parser, argv)
-    args.model = args.model or str(args.output_dir / DEFAULT_MODEL)
-    return args
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     run = results.Run(__file__, args, "Intermediate activations of the Dogs vs. Cats convnet", BOOK)
 
-    # Model and input
-    model = load_model(args.model)
-    image_path = find_image(args.image, args.data_dir)
-    x = load_input(image_path, model)
-    print(f"{image_path}: input {x.shape}; model {Path(args.model).name}")
+    # Model and input: the picture at the model's input size, as a batch of one
+    model_path = Path(args.model) if args.model else args.output_dir / DEFAULT_MODEL
+    model = load_model(model_path, HOW_TO_MAKE)
+    image_path = images.find_image(args.data, args.image)
+    height, width = model.input_shape[1:3]
+    x = images.load_image_array(image_path, (height, width))[None]
+    print(f"{image_path}: input {x.shape}; model {model_path.name}")
 
     # Activations
-    act_model, names = activation_model(model, args.max_layers)
+    act_model, names = activation_model(model, MAX_LAYERS)
     activations = act_model.predict(x, verbose=0)
     if not isinstance(activations, (list, tuple)):
         activations = [activations]
@@ -162,7 +133,7 @@ def main(argv=None):
         print(f"{name}: {act.shape}")
 
     # Visualize
-    grids = [channel_grid(a, args.images_per_row) for a in activations]
+    grids = [channel_grid(a, IMAGES_PER_ROW) for a in activations]
     run.save_figure(plot_grids(names, grids, x[0]), ".png")
     blank = {
         name: round(float(np.mean(a[0].reshape(-1, a.shape[-1]).max(axis=0) <= 0)), 4)
@@ -174,11 +145,11 @@ def main(argv=None):
             "first_layer_activation_shape": list(activations[0].shape),
             "activation_shapes": {n: list(a.shape) for n, a in zip(names, activations)},
             "blank_channel_fraction": blank,
-            "model": str(args.model),
-            "image": str(image_path),
+            "model": run.relative(model_path),
+            "image": args.data.name(image_path),
         }
     )
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

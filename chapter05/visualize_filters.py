@@ -16,12 +16,13 @@ Keras 2 -> Keras 3, line by line:
   images at once, one filter each (the losses are independent, so each image gets exactly the
   gradient the book's loop would give it), which is many times faster on a CPU.
 
-VGG16's ImageNet weights are looked for under `<data>/models/` with Keras' file name; without
-them the default run stops with one clear error. `--base mobilenet` draws the filters of Keras'
+VGG16's ImageNet weights are looked for under `<data>/models/` with Keras' file name
+(`dlwp.data.imagenet.find_weights`; the network is built by `imagenet.build`); without them the
+default run stops with one clear error. `--base mobilenet` draws the filters of Keras'
 ImageNet MobileNet v1 (alpha 0.25) instead: layers conv_pw_1, conv_pw_3, conv_pw_5 and conv_pw_11
 (the pointwise convolutions, before batch normalization), on inputs scaled to [-1, 1] as that
 network was trained; results are labelled with it. `--model PATH` draws a saved model's own
-Conv2D layers. `--weights none` is for smoke tests only.
+Conv2D layers (loaded by `dlwp.models.load_model`). `--weights none` is for smoke tests only.
 
 Quick profile: as full, the book's grids: the first 64 filters of each layer (fewer where the
 layer has fewer), 64x64 patterns, 40 steps.
@@ -34,16 +35,15 @@ Run:  python chapter05/visualize_filters.py [--base vgg16|mobilenet] [--weights 
 from pathlib import Path
 
 import keras
-import matplotlib
 import numpy as np
 import tensorflow as tf
 from keras import layers
+from matplotlib.figure import Figure
 
-from chapter05.visualize_activations import load_model
-from dlwp import UserError, cli, datasets, results
-
-matplotlib.use("Agg")  # headless: write PNGs, never open a window
-import matplotlib.pyplot as plt  # noqa: E402
+from dlwp import flags, results
+from dlwp.data import imagenet
+from dlwp.errors import UserError
+from dlwp.models import load_model
 
 PROFILES = {
     "smoke": {"filters": 4, "size": 32, "steps": 3},
@@ -58,12 +58,27 @@ LAYERS = {
 }
 
 
-def build_base(base, weights, size):
+def build_base(args, size):
+    """The ImageNet conv base without its classifier (`include_top=False`), `size` pixels square."""
+    weights = imagenet.find_weights(args.data, args.base, include_top=False, weights=args.weights)
     shape = (size, size, 3)
-    if base == "vgg16":
-        return keras.applications.VGG16(weights=weights, include_top=False, input_shape=shape)
-    return keras.applications.MobileNet(
-        input_shape=shape, alpha=0.25, include_top=False, weights=weights
+    if args.base == "vgg16":
+        return imagenet.build(
+            keras.applications.VGG16,
+            args.data,
+            weights,
+            "VGG16 conv base",
+            include_top=False,
+            input_shape=shape,
+        )
+    return imagenet.build(
+        keras.applications.MobileNet,
+        args.data,
+        weights,
+        "MobileNet (alpha 0.25) conv base",
+        include_top=False,
+        input_shape=shape,
+        alpha=0.25,
     )
 
 
@@ -81,7 +96,7 @@ def feature_model(model, layer_name, scaling=None):
         output = model.get_layer(layer_name).output
     except ValueError:
         raise UserError(
-            f"{model.name} has no layer {layer_name!r}; pick one with --layers"
+            f"{model.name} has no layer {layer_name!r}", "pick its layers with --layers"
         ) from None
     inner = keras.Model(model.inputs, output)
     if scaling is None:
@@ -135,34 +150,35 @@ def pattern_grid(patterns, per_row=8, margin=5):
 
 
 def parse_args(argv=None):
-    parser = cli.parser(__doc__, PROFILES)
-    cli.add_weights_flags(parser, BASES, "vgg16")
+    parser = flags.parser(__doc__, PROFILES)
+    flags.add_weights_flags(parser, BASES, "vgg16")
     parser.add_argument("--model", help="a saved .keras model: draw its own Conv2D layers")
     parser.add_argument("--layers", help="comma-separated layer names (default: 4 per network)")
-    parser.add_argument("--filters", type=cli.positive_int, help="filters per layer")
-    parser.add_argument("--size", type=cli.positive_int, help="pattern side, pixels")
-    parser.add_argument("--steps", type=cli.positive_int, help="gradient-ascent steps")
-    return cli.parse(parser, argv)
+    parser.add_argument("--filters", type=flags.positive_int, help="filters per layer")
+    parser.add_argument("--size", type=flags.positive_int, help="pattern side, pixels")
+    parser.add_argument("--steps", type=flags.positive_int, help="gradient-ascent steps")
+    return flags.parse(parser, argv)
 
 
 def main(argv=None):
     args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
     variant = "model" if args.model else (None if args.base == "vgg16" else args.base)
     what = Path(args.model).name if args.model else f"the ImageNet {args.base}"
     run = results.Run(__file__, args, f"Filter patterns of {what}", BOOK, variant=variant)
 
     # Model
     if args.model:
-        model, scaling = load_model(args.model), None
+        how_to_make = "pass --model PATH to a saved .keras model, or leave it out for --base"
+        model, scaling = load_model(args.model, how_to_make), None
         names = [layer.name for layer in model.layers if isinstance(layer, layers.Conv2D)][:4]
         size = model.input_shape[1] or args.size
     else:
-        weights = datasets.find_weights(args.base, False, args.weights, args.data_dir)
-        model, scaling = build_base(args.base, weights, args.size), base_scaling(args.base)
+        model, scaling = build_base(args, args.size), base_scaling(args.base)
         names, size = LAYERS[args.base], args.size
     names = args.layers.split(",") if args.layers else names
     if not names:
-        raise UserError(f"{what} has no Conv2D layers at its top level; pass --layers")
+        raise UserError(f"{what} has no Conv2D layers at its top level", "pass --layers")
 
     # Gradient ascent, one batch per layer
     grids, counts = [], {}
@@ -177,13 +193,9 @@ def main(argv=None):
 
     # Visualize
     ratios = [g.shape[0] / g.shape[1] for g in grids]
-    fig, axes = plt.subplots(
-        len(grids),
-        1,
-        figsize=(5, 5 * sum(ratios) + 0.3 * len(grids)),
-        gridspec_kw={"height_ratios": ratios},
-    )
-    for ax, name, grid in zip(np.atleast_1d(axes), names, grids):
+    fig = Figure(figsize=(5, 5 * sum(ratios) + 0.3 * len(grids)))
+    axes = fig.subplots(len(grids), 1, gridspec_kw={"height_ratios": ratios}, squeeze=False)
+    for ax, name, grid in zip(axes[:, 0], names, grids):
         ax.imshow(grid)
         ax.set_title(f"{name}: first {counts[name]} filters")
         ax.axis("off")
@@ -202,4 +214,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    main()
+    flags.run(main)

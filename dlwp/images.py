@@ -45,6 +45,3 @@ def load_image_array(path, target_size=None) -> np.ndarray:
             return np.asarray(img, dtype="float32")
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
         raise BadData(path, f"not a decodable image ({exc})", "give a JPEG or PNG file") from None
-
-
-from dlwp.models import load_model  # noqa: E402,F401  TEMPORARY during the chapter 5 port

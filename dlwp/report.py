@@ -52,8 +52,11 @@ def why_not(error: dict, limit: int = 160) -> str:
         gist = fields.removeprefix("error: ")
     elif fields.get("kind") == "missing input":
         gist = f"{' or '.join(fields['files'])} not found"
-        if fields.get("reason"):
-            gist += f" ({fields['reason']})"
+        reason = fields.get("reason") or ""
+        if reason.startswith("the download failed"):
+            gist += ", and the download failed"
+        elif reason:
+            gist += f" ({reason})"
     else:
         gist = fields.get("problem", "failed")
     return gist if len(gist) <= limit else gist[: limit - 1] + "…"

@@ -131,6 +131,14 @@ class Run:
         self.add_figure(path)
         return path
 
+    def save_model(self, model) -> Path:
+        """Save a trained model as `<chapter>/models/<name>[.<profile>].keras`; returns the path."""
+        path = self.dir / "models" / f"{self.file_stem}.keras"
+        path.parent.mkdir(exist_ok=True)
+        model.save(path)
+        print(f"saved {path}")
+        return path
+
     def add_figure(self, path: Path) -> None:
         self.figures.append(Path(path))
 
