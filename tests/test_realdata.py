@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from chapter02 import mnist_first_network
-from dlwp import datasets
+from dlwp.data import boston_housing, imdb, reuters
+from dlwp.data.core import DataFolders
 
 pytestmark = pytest.mark.realdata
 
@@ -23,14 +24,23 @@ def test_mnist_dense_learns_in_one_epoch(real_data, tmp_path):
 
 
 def test_imdb_from_raw_reviews_has_the_official_shape(real_data):
-    if datasets.locate("datasets/imdb.npz", real_data):
+    data = DataFolders.resolve(real_data)
+    if data.locate("datasets/imdb.npz"):
         pytest.skip("imdb.npz present: the raw-review path is not used")
-    (x, y), (xt, yt) = datasets.load_imdb(real_data, num_words=10000)
+    (x, y), (xt, yt) = imdb.load_data(data, num_words=10000)
     assert len(x) == len(xt) == 25000
     assert y.sum() == yt.sum() == 12500
     # Keras' imdb.npz has a mean training-review length of 238.71 words (with the start mark)
     assert abs(np.mean([len(s) for s in x]) - 238.71) < 0.05
     assert max(max(s) for s in x) == 9999
+    # the review the book prints as train_data[0] (section 3.4.1): 218 tokens, positive; the
+    # rebuild holds it too, with exactly the book's first tokens (not necessarily at index 0)
+    book_start = [1, 14, 22, 16, 43, 530, 973, 1622, 1385, 65, 458, 4468, 66, 3941, 4, 173, 36]
+    found = [i for i, s in enumerate(x) if list(s[: len(book_start)]) == book_start]
+    assert len(found) == 1 and len(x[found[0]]) == 218 and y[found[0]] == 1
+    # tokens are word ranks + 3: rank 1 ("the") is token 4
+    index = imdb.get_word_index(data)
+    assert index["the"] == 1 and book_start[14] == 4
 
 
 def test_local_reuters_and_boston_equal_the_keras_loaders(real_data, tmp_path):
@@ -53,12 +63,13 @@ def test_local_reuters_and_boston_equal_the_keras_loaders(real_data, tmp_path):
     )
     assert out.returncode == 0, out.stderr[-2000:]
     keras_side = json.loads(out.stdout.strip().splitlines()[-1])
-    (x, y), (xt, yt) = datasets.load_reuters(real_data, num_words=10000)
+    data = DataFolders.resolve(real_data)
+    (x, y), (xt, yt) = reuters.load_data(data, num_words=10000)
     assert keras_side["reuters"] == [
         [list(s) for s in x[:50]],
         y.tolist(),
         [list(s) for s in xt[-50:]],
         yt.tolist(),
     ]
-    (bx, by), (bxt, byt) = datasets.load_boston_housing(real_data)
+    (bx, by), (bxt, byt) = boston_housing.load_data(data)
     assert keras_side["boston"] == [bx.tolist(), by.tolist(), bxt.tolist(), byt.tolist()]
