@@ -290,7 +290,11 @@ def test_callbacks_smoke(out_dir, tiny_data):
 def test_callbacks_missing_data_is_a_user_error(empty_data, out_dir):
     with pytest.raises(MissingData) as exc:
         callbacks.main(smoke_args(empty_data, out_dir))
-    assert exc.value.files == ["datasets/imdb.npz"]
+    assert exc.value.files == [
+        "datasets/imdb.npz",
+        "datasets/aclImdb_v1.tar.gz",
+        "datasets/aclImdb",
+    ]
     assert exc.value.fields["searched"] == ["--data-dir", "$DLWP_CACHE_DIR"]
     assert str(empty_data) not in json.dumps(exc.value.to_dict())
 
@@ -305,7 +309,11 @@ def test_callbacks_missing_data_from_the_shell_is_one_line(empty_data, out_dir):
     errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and "datasets/imdb.npz not found" in errors[0]
     stored = json.loads((out_dir.parent / "e.json").read_text())
-    assert stored["kind"] == "missing input" and stored["files"] == ["datasets/imdb.npz"]
+    assert stored["kind"] == "missing input" and stored["files"] == [
+        "datasets/imdb.npz",
+        "datasets/aclImdb_v1.tar.gz",
+        "datasets/aclImdb",
+    ]
 
 
 # ---- custom_callback
