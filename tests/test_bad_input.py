@@ -104,3 +104,46 @@ def test_an_empty_data_folder_offline_is_one_line(empty_data, results_dir, capsy
     [line] = capsys.readouterr().err.strip().splitlines()
     assert line.startswith("error: datasets/mnist.npz not found in ") and "--data-dir" in line
     assert listing(results_dir) == before
+
+
+def test_a_run_never_writes_into_the_data_folder(tmp_path):
+    """A writable --data-dir is only read: a run that rebuilds IMDB leaves its listing as it was."""
+    data = fakedata.new_data_root(tmp_path / "data")
+    fakedata.write_imdb_raw(data)
+    before = listing(data)
+    argv = ["--profile", "smoke", "--data-dir", str(data), "--output-dir", str(tmp_path / "out")]
+    imdb_binary_classification.main(argv)
+    assert listing(data) == before
+
+
+def test_two_builders_of_one_cache_share_it(tmp_path):
+    """Two processes preparing the same Dogs-vs-Cats split at once both succeed, with one result."""
+    import subprocess
+    import sys
+
+    data = fakedata.new_data_root(tmp_path / "data")
+    fakedata.write_dogs_vs_cats(data)
+    code = (
+        "import sys\n"
+        "from dlwp.data import dogs_vs_cats\n"
+        "from dlwp.data.core import DataFolders\n"
+        "base, _ = dogs_vs_cats.prepare_split(DataFolders.resolve(sys.argv[1]),"
+        " dogs_vs_cats.SMOKE_SPLIT)\n"
+        "print(sorted(dogs_vs_cats.count_images(base).items()))\n"
+    )
+    env = {"DLWP_CACHE_DIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(data)],
+            env=env,
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )  # fmt: skip
+        for _ in range(2)
+    ]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [o[1][-500:] for o in outs]
+    assert outs[0][0] == outs[1][0] and "('train/cats', 6)" in outs[0][0]
+    leftovers = [p.name for p in (tmp_path / "cache").rglob("*.tmp")]
+    assert leftovers == []

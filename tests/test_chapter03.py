@@ -52,7 +52,7 @@ def test_k_fold_partitions_cover_every_sample_once():
 def test_imdb_binary_classification_smoke(tiny_data, out_dir):
     result = imdb_binary_classification.main(smoke_args(tiny_data, out_dir))
     m = result["metrics"]
-    assert 0 <= m["test_accuracy"] <= 1 and 1 <= m["best_val_epoch"] <= 2
+    assert m["best_val_epoch"] == 1 + int(np.argmax(m["history"]["val_accuracy"]))
     assert set(m["history"]) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     assert (out_dir / "chapter03" / "imdb_binary_classification.smoke_curves.png").exists()
     assert {s["what"] for s in result["data"]} >= {"IMDB raw reviews (aclImdb)", "IMDB word index"}
@@ -62,7 +62,7 @@ def test_reuters_smoke(tiny_data, out_dir):
     result = reuters_newswires.main(smoke_args(tiny_data, out_dir))
     m = result["metrics"]
     assert m["to_one_hot_equals_to_categorical"] and m["prediction_rows_sum_to_1"]
-    assert 0 <= m["random_baseline"] <= 1 and math.isfinite(m["test_loss"])
+    assert m["random_baseline"] < 0.2 and math.isfinite(m["test_loss"])  # 46 classes
 
 
 def test_boston_smoke(tiny_data, out_dir):
