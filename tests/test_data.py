@@ -272,3 +272,16 @@ def test_a_wrong_weights_file_is_one_line(tmp_path):
             keras.applications.MobileNet, folders(tmp_path), str(bad), "MobileNet",
             alpha=0.25, include_top=False, input_shape=(32, 32, 3),
         )  # fmt: skip
+
+
+def test_jena_csv_extracted_into_the_cache_and_again_when_the_zip_changes(tmp_path, monkeypatch):
+    from dlwp.data import jena
+
+    root = fakedata.new_data_root(tmp_path / "d")
+    monkeypatch.setenv("DLWP_CACHE_DIR", str(tmp_path / "cache"))
+    fakedata.write_jena(root, 50, as_zip=True)
+    before = listing(root)
+    assert len(jena.load(folders(root))[1]) == 50
+    assert (tmp_path / "cache" / jena.CSV).is_file() and listing(root) == before
+    fakedata.write_jena(root, 60, as_zip=True)
+    assert len(jena.load(folders(root))[1]) == 60

@@ -61,17 +61,31 @@ def _extract(data: DataFolders, archive: Path) -> Path:
 
 
 def find_csv(data: DataFolders) -> Path:
-    """The CSV; else extracted from the local (else downloaded) zip into the cache."""
-    path = data.locate(CSV)
-    if path is None:
-        archive = data.locate(ZIP)
-        if archive is None:
-            try:
-                archive = data.download(ZIP, URL)
-            except MissingData as exc:  # name both files the user could provide
-                raise data.missing([CSV, ZIP], URL, exc.reason) from None
-        data.record(archive, "Jena climate 2009-2016 (zip)")
+    """The CSV in a source folder; else extracted from the zip (local, else downloaded) into the
+    cache, re-extracted when the zip changes; else a CSV already in the cache."""
+    for folder in data.sources:
+        if (folder.path / CSV).is_file():
+            data.record(folder.path / CSV, "Jena climate 2009-2016 CSV")
+            return folder.path / CSV
+    archive = data.locate(ZIP)
+    cached = data.cache.path / CSV
+    if archive is None and cached.is_file():
+        data.record(cached, "Jena climate 2009-2016 CSV")
+        return cached
+    if archive is None:
+        try:
+            archive = data.download(ZIP, URL)
+        except MissingData as exc:  # name both files the user could provide
+            raise data.missing([CSV, ZIP], URL, exc.reason) from None
+    data.record(archive, "Jena climate 2009-2016 (zip)")
+    stat = archive.stat()
+    key = f"{stat.st_size}:{stat.st_mtime_ns}"
+    stamp = cached.with_name(f".{cached.name}.source")
+    if not (cached.is_file() and stamp.is_file() and stamp.read_text() == key):
         path = _extract(data, archive)
+        atomic_write(stamp, lambda tmp: tmp.write_text(key))
+    else:
+        path = cached
     data.record(path, "Jena climate 2009-2016 CSV")
     return path
 
