@@ -30,6 +30,20 @@ BOOK = {"best_val_accuracy": 0.8856}
 MAX_FEATURES = 10000  # number of words to consider as features
 
 
+def build_model(maxlen):
+    """The book's model, compiled; input: `maxlen` word indices per review."""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(maxlen,)),
+            layers.Embedding(MAX_FEATURES, 32),
+            layers.Bidirectional(layers.LSTM(32)),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
 def parse_args(argv=None):
     parser = flags.parser(__doc__, PROFILES)
     parser.add_argument("--maxlen", type=flags.positive_int, help="words kept per review (500)")
@@ -48,15 +62,7 @@ def main(argv=None):
     print(f"x_train {x_train.shape}")
 
     # Model
-    model = keras.Sequential(
-        [
-            keras.Input(shape=(args.maxlen,)),
-            layers.Embedding(MAX_FEATURES, 32),
-            layers.Bidirectional(layers.LSTM(32)),
-            layers.Dense(1, activation="sigmoid"),
-        ]
-    )
-    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
+    model = build_model(args.maxlen)
 
     # Train
     history = model.fit(

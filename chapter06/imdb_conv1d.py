@@ -36,6 +36,27 @@ BOOK = {"best_val_accuracy": 0.838}
 MAX_FEATURES = 10000  # number of words to consider as features
 
 
+def build_model(maxlen, learning_rate):
+    """The book's model, compiled; input: `maxlen` word indices per review."""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(maxlen,)),
+            layers.Embedding(MAX_FEATURES, 128),
+            layers.Conv1D(32, 7, activation="relu"),
+            layers.MaxPooling1D(5),
+            layers.Conv1D(32, 7, activation="relu"),
+            layers.GlobalMaxPooling1D(),
+            layers.Dense(1, activation="sigmoid"),  # the book: Dense(1), see the docstring
+        ]
+    )
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(learning_rate=learning_rate),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
 def parse_args(argv=None):
     parser = flags.parser(__doc__, PROFILES)
     parser.add_argument("--maxlen", type=flags.positive_int, help="words kept per review (500)")
@@ -55,22 +76,7 @@ def main(argv=None):
     print(f"x_train {x_train.shape}")
 
     # Model
-    model = keras.Sequential(
-        [
-            keras.Input(shape=(args.maxlen,)),
-            layers.Embedding(MAX_FEATURES, 128),
-            layers.Conv1D(32, 7, activation="relu"),
-            layers.MaxPooling1D(5),
-            layers.Conv1D(32, 7, activation="relu"),
-            layers.GlobalMaxPooling1D(),
-            layers.Dense(1, activation="sigmoid"),  # the book: Dense(1), see the docstring
-        ]
-    )
-    model.compile(
-        optimizer=keras.optimizers.RMSprop(learning_rate=args.learning_rate),
-        loss="binary_crossentropy",
-        metrics=["accuracy"],
-    )
+    model = build_model(args.maxlen, args.learning_rate)
 
     # Train
     history = model.fit(

@@ -35,6 +35,20 @@ BOOK = {"best_val_accuracy": "~0.76"}
 MAX_FEATURES = 10000  # number of words to consider as features
 
 
+def build_model(maxlen):
+    """The book's model, compiled; input: `maxlen` word indices per review."""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(maxlen,)),
+            layers.Embedding(MAX_FEATURES, 8),
+            layers.Flatten(),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
 def parse_args(argv=None):
     parser = flags.parser(__doc__, PROFILES)
     parser.add_argument("--maxlen", type=flags.positive_int, help="words kept per review (book 20)")
@@ -53,15 +67,7 @@ def main(argv=None):
     print(f"x_train {x_train.shape}")
 
     # Model
-    model = keras.Sequential(
-        [
-            keras.Input(shape=(args.maxlen,)),
-            layers.Embedding(MAX_FEATURES, 8),
-            layers.Flatten(),
-            layers.Dense(1, activation="sigmoid"),
-        ]
-    )
-    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
+    model = build_model(args.maxlen)
     model.summary()
 
     # Train, holding out 20% for validation

@@ -129,6 +129,25 @@ def texts_to_sequences(vectorizer, texts, maxlen):
     return keras.utils.pad_sequences(sequences, maxlen=maxlen)
 
 
+def build_model(maxlen, num_words, embedding_dim, embedding_matrix=None):
+    """The book's model, compiled. With `embedding_matrix` (num_words x embedding_dim), the
+    Embedding layer starts from it and is frozen; without, it is trainable (learned_embedding)."""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(maxlen,)),
+            layers.Embedding(num_words, embedding_dim),
+            layers.Flatten(),
+            layers.Dense(32, activation="relu"),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    if embedding_matrix is not None:
+        model.layers[0].set_weights([embedding_matrix])
+        model.layers[0].trainable = False
+    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
 def parse_args(argv=None):
     parser = flags.parser(__doc__, PROFILES)
     parser.add_argument(
@@ -164,7 +183,7 @@ def main(argv=None):
     x_val, y_val = data[n_train : n_train + n_val], labels[n_train : n_train + n_val]
 
     # GloVe: parse, and the embedding matrix aligned with the tokenizer's indices
-    embedding_dim, found = 100, None
+    embedding_dim, found, embedding_matrix = 100, None, None
     if pretrained:
         embeddings_index, embedding_dim = parse_glove(glove_path, words=set(vocabulary))
         embedding_matrix, found = build_embedding_matrix(
@@ -172,20 +191,8 @@ def main(argv=None):
         )
         print(f"GloVe vectors for {found} of {len(vocabulary) - 2} words")
 
-    # Model
-    model = keras.Sequential(
-        [
-            keras.Input(shape=(args.maxlen,)),
-            layers.Embedding(len(vocabulary), embedding_dim),
-            layers.Flatten(),
-            layers.Dense(32, activation="relu"),
-            layers.Dense(1, activation="sigmoid"),
-        ]
-    )
-    if pretrained:
-        model.layers[0].set_weights([embedding_matrix])
-        model.layers[0].trainable = False
-    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
+    # Model: the GloVe matrix loaded into the Embedding layer, which is frozen
+    model = build_model(args.maxlen, len(vocabulary), embedding_dim, embedding_matrix)
 
     # Train, then score the test reviews
     history = model.fit(

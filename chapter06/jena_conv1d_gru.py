@@ -38,6 +38,22 @@ PROFILES = {
 BOOK = {"best_val_mae": 0.273, "best_val_epoch": None}
 
 
+def build_model(num_features):
+    """The book's model, compiled; input: sequences of `num_features` measurements."""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(None, num_features)),
+            layers.Conv1D(32, 5, activation="relu"),
+            layers.MaxPooling1D(3),
+            layers.Conv1D(32, 5, activation="relu"),
+            layers.GRU(32, dropout=0.1, recurrent_dropout=0.5),
+            layers.Dense(1),
+        ]
+    )
+    model.compile(optimizer=keras.optimizers.RMSprop(), loss="mae")
+    return model
+
+
 def parse_args(argv=None):
     parser = flags.parser(__doc__, PROFILES)
     parser.add_argument("--steps-per-epoch", type=flags.positive_int, help="training batches/epoch")
@@ -65,17 +81,7 @@ def main(argv=None):
     val_steps = min(val_steps, args.val_steps or val_steps)
 
     # Model
-    model = keras.Sequential(
-        [
-            keras.Input(shape=(None, data.shape[-1])),
-            layers.Conv1D(32, 5, activation="relu"),
-            layers.MaxPooling1D(3),
-            layers.Conv1D(32, 5, activation="relu"),
-            layers.GRU(32, dropout=0.1, recurrent_dropout=0.5),
-            layers.Dense(1),
-        ]
-    )
-    model.compile(optimizer=keras.optimizers.RMSprop(), loss="mae")
+    model = build_model(data.shape[-1])
 
     # Train
     history = model.fit(

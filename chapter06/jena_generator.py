@@ -126,10 +126,9 @@ def main(argv=None):
     keras.utils.set_random_seed(args.seed)
     run = results.Run(__file__, args, "Jena climate: generator and common-sense baseline", BOOK)
 
-    # Data: parse, plot the temperature, normalize with the training rows' statistics
+    # Data: parse, normalize with the training rows' statistics
     names, float_data = jena.load(args.data)
     print(f"{float_data.shape[0]} rows, columns {names}")
-    run.save_figure(plot_temperature(float_data[:, TEMPERATURE]), "_temperature.png")
     data, mean, std = timeseries.normalize(float_data, args.train_end)
 
     # The book's generators over its index ranges (listing 6.34; vectorized), one batch's shapes
@@ -144,6 +143,10 @@ def main(argv=None):
     )
     samples, targets = next(train_gen)
     print(f"samples {samples.shape}, targets {targets.shape}")
+
+    # The temperature, whole and its first 10 days (plotted once the data is known to be long
+    # enough for the ranges: a run that fails writes no file)
+    run.save_figure(plot_temperature(float_data[:, TEMPERATURE]), "_temperature.png")
 
     # Common-sense baseline on the validation range
     baseline = evaluate_naive_method(val_gen, val_steps)
