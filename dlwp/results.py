@@ -99,22 +99,24 @@ class Run:
         self.title, self.book, self.variant, self.args = title, book, variant, args
         self.output_root = Path(args.output_dir)
         self.dir = self.output_root / self.chapter
-        try:
-            self.dir.mkdir(parents=True, exist_ok=True)
-            # the bits, not only access(): root may write anywhere
-            if not os.access(self.dir, os.W_OK) or not self.dir.stat().st_mode & 0o222:
-                raise PermissionError(13, "read-only")
-        except OSError as exc:
+        # Checked now, made at the first write: a run that fails on its data leaves no folder.
+        probe = self.dir
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
+        # the bits, not only access(): root may write anywhere
+        if not probe.is_dir() or not os.access(probe, os.W_OK) or not probe.stat().st_mode & 0o222:
+            why = "not a folder" if not probe.is_dir() else "read-only"
             raise UserError(
-                f"cannot write to the output folder {self.dir} ({exc.strerror or exc})",
+                f"cannot write to the output folder {self.dir} ({probe} is {why})",
                 "pass --output-dir with a folder you can write to",
-            ) from None
+            )
         self.figures: list[Path] = []
         self.started = time.perf_counter()
         print(f"== {self.exercise}: {title} [profile {args.profile}]", flush=True)
 
     def path(self, suffix: str) -> Path:
-        """A file of this run's in the output folder, e.g. run.path('.png')."""
+        """A file of this run's in the output folder, e.g. run.path('.png'); made on first use."""
+        self.dir.mkdir(parents=True, exist_ok=True)
         return self.dir / f"{self.file_stem}{suffix}"
 
     def relative(self, path) -> str:
@@ -134,7 +136,7 @@ class Run:
     def save_model(self, model) -> Path:
         """Save a trained model as `<chapter>/models/<name>[.<profile>].keras`; returns the path."""
         path = self.dir / "models" / f"{self.file_stem}.keras"
-        path.parent.mkdir(exist_ok=True)
+        path.parent.mkdir(parents=True, exist_ok=True)
         model.save(path)
         print(f"saved {path}")
         return path

@@ -209,3 +209,10 @@ def test_bad_flags_are_one_line_exit_2(argv, message, capsys):
     assert exc.value.code == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_a_run_that_fails_on_its_data_leaves_no_output_folder(empty_data, tmp_path):
+    out = tmp_path / "new_results"
+    with pytest.raises(UserError):
+        display_digit.main(smoke_args(empty_data, out))
+    assert not out.exists()
