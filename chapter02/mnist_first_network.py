@@ -20,7 +20,7 @@ PROFILES = {
     "quick": {"epochs": 5, "train_samples": None, "test_samples": None},  # cheap: same as full
     "full": {"epochs": 5, "train_samples": None, "test_samples": None},
 }
-BOOK = {"test_accuracy": 0.9777}
+BOOK = {"test_accuracy": 0.9777}  # 2.1 cell 24 prints test_acc: 0.9777 (the text says 97.8%)
 
 
 def parse_args(argv=None):

@@ -94,6 +94,11 @@ def test_chapter3_classifiers_are_the_books(module, units, activations, loss):
     assert type(model.optimizer).__name__ == "RMSprop" and model.loss == loss
 
 
+def test_reuters_bottleneck_squeezes_through_four_units():
+    model = reuters_newswires.build_model(middle_units=4)
+    assert [layer.units for layer in model.layers] == [64, 4, 46]
+
+
 def test_boston_model_is_the_books():
     model = boston_housing_kfold.build_model(13)
     assert [layer.units for layer in model.layers] == [64, 64, 1]
