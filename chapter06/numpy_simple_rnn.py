@@ -8,7 +8,8 @@ The script then gives the same weights to `keras.layers.SimpleRNN(64, return_seq
 (Keras stores the transposes: kernel = W.T, recurrent_kernel = U.T) and measures how far the two
 outputs are apart.
 
-Book: final_output_sequence has shape (100, 64); no other output.
+Book: final_output_sequence has shape (100, 64) (the listing's shapes; the listing is not in
+notebook 6.2, whose cell 1 elides it as "[...]", and the book prints no output for it).
 
 Run:  python chapter06/numpy_simple_rnn.py
 """
@@ -21,6 +22,7 @@ from dlwp import flags, results
 TIMESTEPS = 100  # number of timesteps in the input sequence
 INPUT_FEATURES = 32  # dimensionality of the input feature space
 OUTPUT_FEATURES = 64  # dimensionality of the output feature space
+# the shape listing 6.21's settings make (not in notebook 6.2: cell 1 elides the listing)
 BOOK = {"output_shape": [100, 64], "max_abs_diff_vs_keras": None}
 
 

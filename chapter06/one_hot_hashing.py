@@ -1,20 +1,21 @@
 """Word-level one-hot encoding with the hashing trick (no explicit word index).
 
-Deep Learning with Python, section 6.1.1 (listing 6.4). Instead of building a word -> index
+Deep Learning with Python, section 6.1.1 (listing 6.4; notebook
+6.1-one-hot-encoding-of-words-or-characters, cell 11). Instead of building a word -> index
 dictionary, every word is hashed into one of `dimensionality` = 1,000 buckets; the first
-`max_length` = 10 words of each sample become one-hot vectors, giving an array of shape
-(samples, max_length, 1000). This saves memory and works online, but two different words can
-land in the same bucket (a hash collision), and the model can then no longer tell them apart; the
-more distinct words relative to the dimensionality, the likelier. The script counts the
-collisions for the book's two sample sentences, and gives the birthday-problem probability that
-at least one pair collides.
+`max_length` = 10 words of each sample become one-hot vectors, giving an array of shape (samples,
+max_length, 1000). This saves memory and works online, but two different words can land in the same
+bucket (a hash collision), and the model can then no longer tell them apart; the more distinct
+words relative to the dimensionality, the likelier. The script counts the collisions for the book's
+two sample sentences, and gives the birthday-problem probability that at least one pair collides.
 
 The book hashes with Python's `hash()`, which is salted per process for strings
 (PYTHONHASHSEED): its indices change from run to run. `word_hash` uses MD5 instead, so the
 encoding is reproducible. (In a Keras model, `keras.layers.Hashing(num_bins=1000)` does the same
 job as a layer.) Words are split on whitespace as in the book ("mat." keeps its period).
 
-Book: shape (2, 10, 1000); no output is printed.
+Book: shape (2, 10, 1000), what the listing's settings make; the notebook's cell 11 prints
+nothing.
 
 Run:  python chapter06/one_hot_hashing.py
 """
@@ -28,6 +29,7 @@ from dlwp import flags, results
 
 DIMENSIONALITY = 1000  # words hashed into this many buckets
 MAX_LENGTH = 10  # words kept per sample
+# 6.1-one-hot-encoding-of-words-or-characters, cell 11 prints nothing: the shape its settings make
 BOOK = {"shape": [2, 10, 1000], "collisions": None}
 SAMPLES = ["The cat sat on the mat.", "The dog ate my homework."]
 

@@ -108,13 +108,14 @@ LAYER_DEFAULTS = {
     "padding": "valid",
     "dilation_rate": (1,),
     "use_bias": True,
-    "recurrent_activation": "sigmoid",
+    "recurrent_activation": "sigmoid",  # Keras 2.0.8's was hard_sigmoid: a known difference
     "dropout": 0.0,
     "recurrent_dropout": 0.0,
     "return_sequences": False,
     "go_backwards": False,
     "mask_zero": False,
     "merge_mode": "concat",
+    "reset_after": True,  # Keras 3's default; the book's GRU (Keras 2.0.8) is reset_after=False
 }
 
 
@@ -144,7 +145,6 @@ def _describe(model) -> dict:
         "input": model.input_shape,
         "layers": [_layer(layer) for layer in model.layers],
         "compile": f"{type(opt).__name__}(learning_rate={learning_rate:.3g}), loss={model.loss}",
-        "params": model.count_params(),
     }
 
 
@@ -156,20 +156,18 @@ JENA_FEATURES = len(jena.COLUMNS) - 1  # 14: "Date Time" is dropped
 GLOVE_FULL = _full(imdb_glove)
 BINARY = "RMSprop(learning_rate=0.001), loss=binary_crossentropy"
 MAE = "RMSprop(learning_rate=0.001), loss=mae"
-FULL_MODELS = {  # the book's models (param counts as in its summaries, Keras 3's GRU aside)
+FULL_MODELS = {  # the book's models (their parameter counts: BOOK_PARAMS below)
     "imdb_embedding": (
         lambda: imdb_embedding.build_model(_full(imdb_embedding)["maxlen"]),
         (None, 20),
         ["Embedding(10000, 8)", "Flatten()", "Dense(1, sigmoid)"],
         BINARY,
-        80161,
     ),
     "imdb_glove": (
         lambda: imdb_glove.build_model(GLOVE_FULL["maxlen"], GLOVE_FULL["max_words"], 100),
         (None, 100),
         ["Embedding(10000, 100)", "Flatten()", "Dense(32, relu)", "Dense(1, sigmoid)"],
         BINARY,
-        1320065,
     ),
     "imdb_glove_frozen": (
         lambda: imdb_glove.build_model(
@@ -178,21 +176,18 @@ FULL_MODELS = {  # the book's models (param counts as in its summaries, Keras 3'
         (None, 100),
         ["Embedding(10000, 100, frozen)", "Flatten()", "Dense(32, relu)", "Dense(1, sigmoid)"],
         BINARY,
-        1320065,
     ),
     "imdb_lstm": (
         lambda: imdb_lstm.build_model(_full(imdb_lstm)["maxlen"]),
         (None, 500),
         ["Embedding(10000, 32)", "LSTM(32, tanh)", "Dense(1, sigmoid)"],
         BINARY,
-        328353,
     ),
     "bidirectional_lstm": (
         lambda: bidirectional_lstm.build_model(_full(bidirectional_lstm)["maxlen"]),
         (None, 500),
         ["Embedding(10000, 32)", "Bidirectional(LSTM(32, tanh))", "Dense(1, sigmoid)"],
         BINARY,
-        336705,
     ),
     "imdb_conv1d": (
         lambda: imdb_conv1d.build_model(
@@ -208,14 +203,12 @@ FULL_MODELS = {  # the book's models (param counts as in its summaries, Keras 3'
             "Dense(1, sigmoid)",  # the book: Dense(1) (see the script's docstring)
         ],
         "RMSprop(learning_rate=0.0001), loss=binary_crossentropy",
-        1315937,
     ),
     "jena_gru": (
         lambda: jena_gru.build_model(JENA_FEATURES),
         (None, None, 14),
-        ["GRU(32, tanh)", "Dense(1, linear)"],
+        ["GRU(32, tanh, reset_after=False)", "Dense(1, linear)"],
         MAE,
-        4641,
     ),
     "jena_stacked_gru": (
         lambda: jena_stacked_gru.build_model(
@@ -223,12 +216,12 @@ FULL_MODELS = {  # the book's models (param counts as in its summaries, Keras 3'
         ),
         (None, None, 14),
         [
-            "GRU(32, tanh, dropout=0.1, recurrent_dropout=0.5, return_sequences=True)",
-            "GRU(64, relu, dropout=0.1, recurrent_dropout=0.5)",
+            "GRU(32, tanh, dropout=0.1, recurrent_dropout=0.5, return_sequences=True, "
+            "reset_after=False)",
+            "GRU(64, relu, dropout=0.1, recurrent_dropout=0.5, reset_after=False)",
             "Dense(1, linear)",
         ],
         MAE,
-        23489,
     ),
     "jena_conv1d_gru": (
         lambda: jena_conv1d_gru.build_model(JENA_FEATURES),
@@ -237,20 +230,134 @@ FULL_MODELS = {  # the book's models (param counts as in its summaries, Keras 3'
             "Conv1D(32, 5, relu)",
             "MaxPooling1D(3)",
             "Conv1D(32, 5, relu)",
-            "GRU(32, tanh, dropout=0.1, recurrent_dropout=0.5)",
+            "GRU(32, tanh, dropout=0.1, recurrent_dropout=0.5, reset_after=False)",
             "Dense(1, linear)",
         ],
         MAE,
-        13793,
     ),
 }
 
 
 @pytest.mark.parametrize("name", FULL_MODELS)
 def test_full_profile_model_is_the_books(name):
-    build, input_shape, layers, compiled, params = FULL_MODELS[name]
-    expected = {"input": input_shape, "layers": layers, "compile": compiled, "params": params}
+    build, input_shape, layers, compiled = FULL_MODELS[name]
+    expected = {"input": input_shape, "layers": layers, "compile": compiled}
     assert _describe(build()) == expected
+
+
+# Every full model's parameter count is the notebook's (Keras 2.0.8): "Total params" of the
+# model.summary() the notebook prints, or, where it prints none, the count its listing implies.
+# A Keras 2 GRU(u) on d inputs has 3 (d u + u u + u) weights (one bias per gate: Keras 3's
+# reset_after=False); an LSTM(u), 4 (d u + u u + u).
+BOOK_PARAMS = {
+    # printed summaries
+    "imdb_embedding": 80161,  # 6.1-using-word-embeddings, cell 9: Total params: 80,161
+    "imdb_glove": 1320065,  # 6.1-using-word-embeddings, cells 23 and 32: Total params: 1,320,065
+    "imdb_glove_frozen": 1320065,  # the same (cell 23 printed it before freezing; frozen counts)
+    "imdb_conv1d": 1315937,  # 6.4, cell 4: Total params: 1,315,937
+    "jena_conv1d_gru": 13697,  # 6.4, cell 16: Total params: 13,697 (GRU 6,240)
+    # implied by the listing (no summary printed)
+    "imdb_lstm": 328353,  # 6.2, cell 16: 320,000 + LSTM(32) on 32: 8,320 + Dense 33
+    "bidirectional_lstm": 336705,  # 6.3, cell 52: 320,000 + 2 x 8,320 + Dense(1) on 64: 65
+    "jena_gru": 4545,  # 6.3, cell 29: GRU(32) on 14: 4,512 + Dense 33
+    "jena_stacked_gru": 23201,  # 6.3, cell 38: 4,512 + GRU(64) on 32: 18,624 + Dense 65
+}
+
+
+def test_book_params_table_covers_every_model_and_adds_up():
+    assert set(BOOK_PARAMS) == set(FULL_MODELS)
+
+    def gru(d, u):
+        return 3 * (d * u + u * u + u)
+
+    def lstm(d, u):
+        return 4 * (d * u + u * u + u)
+
+    assert BOOK_PARAMS["imdb_lstm"] == 10000 * 32 + lstm(32, 32) + 33
+    assert BOOK_PARAMS["bidirectional_lstm"] == 10000 * 32 + 2 * lstm(32, 32) + 65
+    assert BOOK_PARAMS["jena_gru"] == gru(14, 32) + 33
+    assert BOOK_PARAMS["jena_stacked_gru"] == gru(14, 32) + gru(32, 64) + 65
+    assert gru(32, 32) == 6240  # the GRU row of 6.4 cell 16's summary
+
+
+@pytest.mark.parametrize("name", BOOK_PARAMS)
+def test_full_profile_model_has_the_notebooks_parameter_count(name):
+    assert FULL_MODELS[name][0]().count_params() == BOOK_PARAMS[name]
+
+
+# The full profiles' settings, as the notebooks set them
+JENA_NOTEBOOK = {"delay": 144, "batch_size": 128, "train_end": 200000, "val_end": 300000}
+FULL_SETTINGS = {
+    # 6.1-using-word-embeddings, cells 8-9: maxlen 20, epochs 10
+    imdb_embedding: {"epochs": 10, "samples": None, "maxlen": 20},
+    # 6.1-using-word-embeddings, cells 16, 21 and 28
+    imdb_glove: {
+        "epochs": 10,
+        "maxlen": 100,
+        "training_samples": 200,
+        "validation_samples": 10000,
+        "max_words": 10000,
+    },
+    imdb_lstm: {"epochs": 10, "samples": None, "maxlen": 500},  # 6.2, cells 9 and 16
+    bidirectional_lstm: {"epochs": 10, "samples": None, "maxlen": 500},  # 6.3, cells 47, 52
+    # 6.4, cells 2 and 4: RMSprop(lr=1e-4)
+    imdb_conv1d: {"epochs": 10, "samples": None, "maxlen": 500, "learning_rate": 1e-4},
+    # 6.3, cell 17: lookback 1440, step 6
+    jena_generator: {"lookback": 1440, "step": 6, **JENA_NOTEBOOK},
+    jena_gru: {  # 6.3, cells 17 and 29
+        **{"epochs": 20, "steps_per_epoch": 500, "val_steps": None},
+        **{"lookback": 1440, "step": 6, **JENA_NOTEBOOK},
+    },
+    jena_stacked_gru: {  # 6.3, cells 17 and 38
+        **{"epochs": 40, "steps_per_epoch": 500, "val_steps": None, "recurrent_dropout": 0.5},
+        **{"lookback": 1440, "step": 6, **JENA_NOTEBOOK},
+    },
+    jena_conv1d_gru: {  # 6.4, cells 14 and 16: lookback 720, step 3
+        **{"epochs": 20, "steps_per_epoch": 500, "val_steps": None},
+        **{"lookback": 720, "step": 3, **JENA_NOTEBOOK},
+    },
+}
+
+
+@pytest.mark.parametrize("script", FULL_SETTINGS, ids=lambda m: m.__name__.split(".")[-1])
+def test_full_profile_settings_are_the_notebooks(script):
+    assert _full(script) == FULL_SETTINGS[script]
+
+
+@pytest.mark.parametrize(
+    ("script", "val_steps"), [(jena_gru, 769), (jena_stacked_gru, 769), (jena_conv1d_gru, 775)]
+)
+def test_full_jena_validation_covers_the_notebooks_val_steps(script, val_steps):
+    """val_steps None: all of (300000 - 200001 - lookback) // 128 batches, as the notebook."""
+    full = _full(script)
+    assert full["val_steps"] is None
+    end, start, lookback = full["val_end"], full["train_end"] + 1, full["lookback"]
+    assert (end - start - lookback) // full["batch_size"] == val_steps
+
+
+# model.fit's constant arguments in main, as the notebooks pass them
+NOTEBOOK_FIT = {
+    imdb_embedding: {"batch_size": 32, "validation_split": 0.2},  # 6.1-...-embeddings, cell 9
+    imdb_glove: {"batch_size": 32},  # 6.1-using-word-embeddings, cell 28 (validation_data)
+    imdb_lstm: {"batch_size": 128, "validation_split": 0.2},  # 6.2, cell 16
+    bidirectional_lstm: {"batch_size": 128, "validation_split": 0.2},  # 6.3, cell 52
+    imdb_conv1d: {"batch_size": 128, "validation_split": 0.2},  # 6.4, cell 4
+}
+
+
+@pytest.mark.parametrize("script", NOTEBOOK_FIT, ids=lambda m: m.__name__.split(".")[-1])
+def test_fit_arguments_are_the_notebooks(script):
+    tree = ast.parse(REPO_ROOT.joinpath(*script.__name__.split(".")).with_suffix(".py").read_text())
+    main = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "main")
+    (fit,) = [
+        n
+        for n in ast.walk(main)
+        if isinstance(n, ast.Call) and getattr(n.func, "attr", None) == "fit"
+    ]
+    constants = {k.arg: k.value.value for k in fit.keywords if isinstance(k.value, ast.Constant)}
+    assert {k: constants.get(k) for k in NOTEBOOK_FIT[script]} == NOTEBOOK_FIT[script]
+    if script is imdb_glove:
+        assert "validation_split" not in constants
 
 
 @pytest.mark.parametrize("script", MODEL_SCRIPTS, ids=lambda m: m.__name__.split(".")[-1])
@@ -682,6 +789,20 @@ def test_imdb_scripts_smoke(script, ch6_data, out_dir):
     _saved(out_dir, result)
     assert {s["kind"] for s in result["data"]} == {"made-for-tests"}
     assert {s["what"] for s in result["data"]} >= {"IMDB raw reviews (aclImdb)", "IMDB word index"}
+
+
+def test_bidirectional_lstm_reversed_variant(ch6_data, out_dir):
+    """--reversed: the notebook's run (reviews reversed, then padded), kept under its own name."""
+    forward = bidirectional_lstm.main(smoke_args(ch6_data, out_dir))
+    result = bidirectional_lstm.main(smoke_args(ch6_data, out_dir, "--reversed"))
+    assert forward["variant"] is None and forward["settings"]["reversed"] is False
+    assert result["variant"] == "reversed" and result["settings"]["reversed"] is True
+    assert result["book"] == bidirectional_lstm.BOOKS["reversed"]
+    assert result["figures"] == ["chapter06/bidirectional_lstm@reversed.smoke_curves.png"]
+    assert (out_dir / "chapter06" / "bidirectional_lstm@reversed.smoke.json").is_file()
+    assert set(result["metrics"]) == set(forward["metrics"])
+    # same seed and model: only the order of the words differs, so the training does
+    assert result["metrics"]["history"]["loss"] != forward["metrics"]["history"]["loss"]
 
 
 def test_imdb_embedding_best_epoch_of_several(ch6_data, out_dir):
