@@ -1,0 +1,118 @@
+"""Jena climate: a basic machine-learning approach, a small densely connected network.
+
+Deep Learning with Python, section 6.3.4 (notebook 6.3, cell 24). Before any recurrent network,
+the book tries a cheap model on the same data and generators as jena_gru (10 days of history,
+one row per hour, target 24 hours later; chapter06/jena_generator.py presents them): Flatten
+turns each sample of 240 timesteps x 14 measurements into one vector of 3,360 numbers, then
+Dense(32, relu) and Dense(1). RMSprop on the mean absolute error, 500 steps of 128 samples per
+epoch, 20 epochs, validated on the 2nd range of the series. Flattening throws away the notion of
+time, and the network does not find the simple common-sense solution (MAE 0.29, jena_generator)
+in its much larger hypothesis space: its validation MAE stays around that baseline or worse.
+
+Book (notebook 6.3, cell 24): validation MAE best 0.2994 at epoch 2, 0.3545 after epoch 20.
+
+The quick profile (fewer, shorter epochs, like jena_gru's) is untested on the real series: the
+Jena CSV was not available where this was written, so RESULTS.md says "not measured"; the tests
+run the script on a small CSV in the same format.
+
+Keras 2 -> 3: `fit_generator(train_gen, steps_per_epoch=500, ...)` -> `fit(train_gen,
+steps_per_epoch=500, ...)` with the same Python generator; `Flatten(input_shape=(lookback //
+step, float_data.shape[-1]))` -> `keras.Input(shape=(lookback // step, 14))` then `Flatten()`.
+
+Data: datasets/jena_climate_2009_2016.csv (see chapter06/jena_generator.py).
+
+Run:  python chapter06/jena_dense_baseline.py [--profile smoke|quick|full]
+"""
+
+import keras
+from keras import layers
+
+from dlwp import flags, results, timeseries
+from dlwp.data import jena
+from dlwp.history import best_epoch, curves
+from dlwp.timeseries import BOOK_SETTINGS, TEMPERATURE
+
+SMOKE = {"lookback": 60, "step": 6, "delay": 12, "batch_size": 16, "train_end": 500, "val_end": 800}
+PROFILES = {
+    "smoke": {"epochs": 1, "steps_per_epoch": 3, "val_steps": 2, **SMOKE},
+    # quick: fewer and shorter epochs on the book's data layout (validation on 200 batches)
+    "quick": {"epochs": 5, "steps_per_epoch": 200, "val_steps": 200, **BOOK_SETTINGS},
+    # full: notebook 6.3, cells 17 (generators) and 24 (epochs=20, steps_per_epoch=500)
+    "full": {"epochs": 20, "steps_per_epoch": 500, "val_steps": None, **BOOK_SETTINGS},
+}
+BOOK = {
+    "best_val_mae": 0.2994,  # notebook 6.3, cell 24: val_loss of epoch 2
+    "best_val_epoch": 2,  # cell 24
+    "final_val_mae": 0.3545,  # cell 24: epoch 20's line
+}
+
+
+def build_model(timesteps, num_features):
+    """The book's model (cell 24), compiled; input: `timesteps` rows of `num_features`."""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(timesteps, num_features)),
+            layers.Flatten(),
+            layers.Dense(32, activation="relu"),
+            layers.Dense(1),
+        ]
+    )
+    model.compile(optimizer=keras.optimizers.RMSprop(), loss="mae")
+    return model
+
+
+def parse_args(argv=None):
+    parser = flags.parser(__doc__, PROFILES)
+    parser.add_argument("--steps-per-epoch", type=flags.positive_int, help="training batches/epoch")
+    parser.add_argument("--val-steps", type=flags.positive_int, help="validation batches per epoch")
+    return flags.parse(parser, argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
+    run = results.Run(__file__, args, "Jena climate, Flatten + Dense(32)", BOOK)
+
+    # Data: parse, normalize with the training rows' statistics, the book's generators
+    _, float_data = jena.load(args.data)
+    data, _, std = timeseries.normalize(float_data, args.train_end)
+    train_gen, val_gen, _, val_steps, _ = timeseries.book_generators(
+        data,
+        lookback=args.lookback,
+        step=args.step,
+        delay=args.delay,
+        batch_size=args.batch_size,
+        train_end=args.train_end,
+        val_end=args.val_end,
+    )
+    val_steps = min(val_steps, args.val_steps or val_steps)
+
+    # Model: a sample is lookback // step rows (240 in the book)
+    model = build_model(args.lookback // args.step, data.shape[-1])
+
+    # Train
+    history = model.fit(
+        train_gen,
+        steps_per_epoch=args.steps_per_epoch,
+        epochs=args.epochs,
+        validation_data=val_gen,
+        validation_steps=val_steps,
+        shuffle=False,  # the generator draws random rows itself
+        verbose=2,
+    )
+    run.save_figure(curves(history, ("loss",), "Flatten + Dense(32), MAE"), "_mae.png")
+    best = best_epoch(history, "val_loss", mode="min")  # the loss is the MAE
+    return run.finish(
+        {
+            "best_val_mae": best["best_val_loss"],
+            "best_val_epoch": best["best_epoch"],
+            "final_val_mae": best["final_val_loss"],
+            "best_val_mae_celsius": best["best_val_loss"] * std[TEMPERATURE],
+            "history": best["history"],
+            "val_steps": val_steps,
+        }
+    )
+
+
+if __name__ == "__main__":
+    flags.run(main)

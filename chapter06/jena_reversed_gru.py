@@ -1,0 +1,128 @@
+"""Jena climate: GRU(32) fed the sequences in reverse order (most recent measurement first).
+
+Deep Learning with Python, section 6.3.8 (notebook 6.3, cells 43-44). Before trying a
+bidirectional RNN, the book checks how much the order of the timesteps matters: the same
+training as jena_gru (GRU(32), Dense(1), RMSprop on the MAE, 500 steps of 128 samples, 20
+epochs), but every sample reaches the network with its time axis reversed, `samples[:, ::-1, :]`
+(the book's `reverse_order_generator`; here `reverse_order` wraps the book's generators). The
+reversed GRU does much worse than the forward one, and even than the common-sense baseline
+(0.29): for a weather forecast the recent past matters most, and a GRU reading it last, as the
+forward one does, remembers it best. Order matters here, unlike for the IMDB reviews of
+imdb_reversed_lstm.
+
+Book (notebook 6.3, cell 44): validation MAE best 0.3990 at epoch 11, 0.4261 after epoch 20.
+
+The quick profile (fewer, shorter epochs, like jena_gru's) is untested on the real series: the
+Jena CSV was not available where this was written, so RESULTS.md says "not measured"; the tests
+run the script on a small CSV in the same format.
+
+Keras 2 -> 3: `fit_generator` -> `fit` with the same Python generators; the input shape `(None,
+float_data.shape[-1])` goes to `keras.Input`. The GRU is Keras 2's: `reset_after=False` (the
+reset gate applied before the recurrent matmul, one bias per gate), so it has the same 4,512
+weights as in the book (Keras 3's default `reset_after=True` has two biases per gate: 4,608).
+Its gates use Keras 3's default `recurrent_activation="sigmoid"`; Keras 2.0.8's default was
+`"hard_sigmoid"` (a piecewise-linear approximation).
+
+Data: datasets/jena_climate_2009_2016.csv (see chapter06/jena_generator.py).
+
+Run:  python chapter06/jena_reversed_gru.py [--profile smoke|quick|full]
+"""
+
+import keras
+from keras import layers
+
+from dlwp import flags, results, timeseries
+from dlwp.data import jena
+from dlwp.history import best_epoch, curves
+from dlwp.timeseries import BOOK_SETTINGS, TEMPERATURE
+
+SMOKE = {"lookback": 60, "step": 6, "delay": 12, "batch_size": 16, "train_end": 500, "val_end": 800}
+PROFILES = {
+    "smoke": {"epochs": 1, "steps_per_epoch": 3, "val_steps": 2, **SMOKE},
+    # quick: fewer and shorter epochs on the book's data layout (validation on 200 batches)
+    "quick": {"epochs": 5, "steps_per_epoch": 200, "val_steps": 200, **BOOK_SETTINGS},
+    # full: notebook 6.3, cells 17 and 43 (generators) and 44 (epochs=20, steps_per_epoch=500)
+    "full": {"epochs": 20, "steps_per_epoch": 500, "val_steps": None, **BOOK_SETTINGS},
+}
+BOOK = {
+    "best_val_mae": 0.3990,  # notebook 6.3, cell 44: val_loss of epoch 11
+    "best_val_epoch": 11,  # cell 44
+    "final_val_mae": 0.4261,  # cell 44: epoch 20's line
+}
+
+
+def reverse_order(batches):
+    """The book's reverse_order_generator (cell 43): each batch with its time axis reversed."""
+    for samples, targets in batches:
+        yield samples[:, ::-1, :], targets
+
+
+def build_model(num_features):
+    """The book's model (cell 44), compiled; input: sequences of `num_features` measurements."""
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(None, num_features)),
+            layers.GRU(32, reset_after=False),
+            layers.Dense(1),
+        ]
+    )
+    model.compile(optimizer=keras.optimizers.RMSprop(), loss="mae")
+    return model
+
+
+def parse_args(argv=None):
+    parser = flags.parser(__doc__, PROFILES)
+    parser.add_argument("--steps-per-epoch", type=flags.positive_int, help="training batches/epoch")
+    parser.add_argument("--val-steps", type=flags.positive_int, help="validation batches per epoch")
+    return flags.parse(parser, argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    keras.utils.set_random_seed(args.seed)
+    run = results.Run(__file__, args, "Jena climate, GRU(32) on reversed sequences", BOOK)
+
+    # Data: parse, normalize with the training rows' statistics, the book's generators reversed
+    _, float_data = jena.load(args.data)
+    data, _, std = timeseries.normalize(float_data, args.train_end)
+    train_gen, val_gen, _, val_steps, _ = timeseries.book_generators(
+        data,
+        lookback=args.lookback,
+        step=args.step,
+        delay=args.delay,
+        batch_size=args.batch_size,
+        train_end=args.train_end,
+        val_end=args.val_end,
+    )
+    train_gen_reverse, val_gen_reverse = reverse_order(train_gen), reverse_order(val_gen)
+    val_steps = min(val_steps, args.val_steps or val_steps)
+
+    # Model
+    model = build_model(data.shape[-1])
+
+    # Train
+    history = model.fit(
+        train_gen_reverse,
+        steps_per_epoch=args.steps_per_epoch,
+        epochs=args.epochs,
+        validation_data=val_gen_reverse,
+        validation_steps=val_steps,
+        shuffle=False,  # the generator draws random rows itself
+        verbose=2,
+    )
+    run.save_figure(curves(history, ("loss",), "GRU(32), reversed, MAE"), "_mae.png")
+    best = best_epoch(history, "val_loss", mode="min")  # the loss is the MAE
+    return run.finish(
+        {
+            "best_val_mae": best["best_val_loss"],
+            "best_val_epoch": best["best_epoch"],
+            "final_val_mae": best["final_val_loss"],
+            "best_val_mae_celsius": best["best_val_loss"] * std[TEMPERATURE],
+            "history": best["history"],
+            "val_steps": val_steps,
+        }
+    )
+
+
+if __name__ == "__main__":
+    flags.run(main)
