@@ -2,9 +2,10 @@
 
 Deep Learning with Python, section 8.5. The generator maps a 32-d latent vector to a 32x32 RGB
 image: Dense(128*16*16) -> Reshape(16, 16, 128) -> Conv2D 5x5 -> Conv2DTranspose 4x4 stride 2 (up to
-32x32) -> two Conv2D 5x5 -> Conv2D(3, 7x7, tanh), LeakyReLU everywhere. The discriminator maps an
-image to the probability that it is *generated*: Conv2D 3x3 then three 4x4 stride-2 Conv2Ds with
-LeakyReLU, Flatten, Dropout(0.4), Dense(1, sigmoid). The `gan` model chains generator and
+32x32) -> two Conv2D 5x5 -> Conv2D(3, 7x7, tanh), LeakyReLU everywhere (the book's `LeakyReLU()`:
+negative slope 0.3, Keras' default then and now). The discriminator maps an image to the
+probability that it is *generated*: Conv2D 3x3 then three 4x4 stride-2 Conv2Ds with LeakyReLU,
+Flatten, Dropout(0.4), Dense(1, sigmoid). The `gan` model chains generator and
 discriminator with the discriminator frozen. The book's loop, per step: generate a batch of fakes,
 train the discriminator on fakes (label 1) and real frogs (label 0) with random label noise
 (+0.05 * U[0, 1)); then train the generator through `gan` on new latent points labelled "real"
@@ -72,17 +73,17 @@ def build_generator(width=256, latent_dim=LATENT_DIM):
     generator_input = keras.Input(shape=(latent_dim,))
     # First, transform the input into a 16x16 128-channel feature map
     x = layers.Dense(128 * 16 * 16)(generator_input)
-    x = layers.LeakyReLU(negative_slope=0.2)(x)
+    x = layers.LeakyReLU()(x)
     x = layers.Reshape((16, 16, 128))(x)
     x = layers.Conv2D(width, 5, padding="same")(x)
-    x = layers.LeakyReLU(negative_slope=0.2)(x)
+    x = layers.LeakyReLU()(x)
     # Then, upsample to 32x32
     x = layers.Conv2DTranspose(width, 4, strides=2, padding="same")(x)
-    x = layers.LeakyReLU(negative_slope=0.2)(x)
+    x = layers.LeakyReLU()(x)
     x = layers.Conv2D(width, 5, padding="same")(x)
-    x = layers.LeakyReLU(negative_slope=0.2)(x)
+    x = layers.LeakyReLU()(x)
     x = layers.Conv2D(width, 5, padding="same")(x)
-    x = layers.LeakyReLU(negative_slope=0.2)(x)
+    x = layers.LeakyReLU()(x)
     # Produce a 32x32 3-channel feature map in [-1, 1]
     x = layers.Conv2D(CHANNELS, 7, activation="tanh", padding="same")(x)
     return keras.Model(generator_input, x, name="generator")
@@ -91,13 +92,13 @@ def build_generator(width=256, latent_dim=LATENT_DIM):
 def build_discriminator(width=128):
     discriminator_input = keras.Input(shape=(HEIGHT, WIDTH, CHANNELS))
     x = layers.Conv2D(width, 3)(discriminator_input)
-    x = layers.LeakyReLU(negative_slope=0.2)(x)
+    x = layers.LeakyReLU()(x)
     x = layers.Conv2D(width, 4, strides=2)(x)
-    x = layers.LeakyReLU(negative_slope=0.2)(x)
+    x = layers.LeakyReLU()(x)
     x = layers.Conv2D(width, 4, strides=2)(x)
-    x = layers.LeakyReLU(negative_slope=0.2)(x)
+    x = layers.LeakyReLU()(x)
     x = layers.Conv2D(width, 4, strides=2)(x)
-    x = layers.LeakyReLU(negative_slope=0.2)(x)
+    x = layers.LeakyReLU()(x)
     x = layers.Flatten()(x)
     x = layers.Dropout(0.4)(x)  # one dropout layer: an important trick
     x = layers.Dense(1, activation="sigmoid")(x)  # classification layer

@@ -1,9 +1,11 @@
 """Chapter 7: functional-API wiring, callbacks, TensorBoard logs and the live TensorBoard server."""
 
 import contextlib
+import importlib.util
 import json
 import math
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -31,9 +33,62 @@ from dlwp.data import imdb
 from dlwp.data.core import DataFolders
 from dlwp.errors import BadData, MissingData
 
+GRAPHVIZ = importlib.util.find_spec("pydot") is not None and shutil.which("dot") is not None
+
 
 def finite(*values):
     return all(math.isfinite(v) for v in values)
+
+
+def spec(layer):
+    """A layer as the book writes it: 'Conv2D(128, 3, strides=2, padding=same, relu)'."""
+    c, kind = layer.get_config(), type(layer).__name__
+
+    def short(v):  # (3, 3) -> 3
+        v = tuple(v) if isinstance(v, list | tuple) else v
+        return v[0] if isinstance(v, tuple) and len(set(v)) == 1 else v
+
+    sizes = ("units", "filters", "input_dim", "output_dim", "rate", "target_shape")
+    args = [c[k] for k in sizes if k in c]
+    args += [short(c[k]) for k in ("kernel_size", "pool_size") if k in c]
+    if "strides" in c and short(c["strides"]) not in (1, short(c.get("pool_size", 1))):
+        args.append(f"strides={short(c['strides'])}")
+    if c.get("padding", "valid") != "valid":
+        args.append(f"padding={c['padding']}")
+    if c.get("activation", "linear") != "linear":
+        args.append(c["activation"])
+    return f"{kind}({', '.join(map(str, args))})"
+
+
+def specs(model):
+    return [spec(layer) for layer in model.layers if not isinstance(layer, layers.InputLayer)]
+
+
+def chain(model, tensor):
+    """The layers from one of `model`'s inputs to `tensor`: [input name, spec, spec, ...]."""
+    producer = {id(layer.output): layer for layer in model.layers}
+    out = []
+    while not isinstance(layer := producer[id(tensor)], layers.InputLayer):
+        out.insert(0, spec(layer))
+        tensor = layer.input
+    return [tensor.name, *out]
+
+
+def inputs(model):
+    return [(tuple(t.shape), t.dtype) for t in model.inputs]
+
+
+def compiled(model):
+    """The compile settings: optimizer class and learning rate, loss(es), loss weights, metrics."""
+    config = model.get_compile_config()
+    optimizer = config["optimizer"]
+    return {
+        "optimizer": f"{optimizer['class_name']}({optimizer['config']['learning_rate']:.6g})",
+        **{k: config[k] for k in ("loss", "loss_weights", "metrics")},
+    }
+
+
+RMSPROP = "RMSprop(0.001)"  # the book's optimizer="rmsprop"
 
 
 def tensorboard_processes(logdir):
@@ -55,6 +110,24 @@ def tensorboard_processes(logdir):
 # ---- multi_input_qa
 
 
+def test_multi_input_qa_is_the_books_model():
+    """Listing 7.1: text -> Embedding(10000, 64) -> LSTM(32), question -> Embedding(10000, 32) ->
+    LSTM(16), concatenated, Dense(500, softmax)."""
+    model = multi_input_qa.build_model()
+    assert inputs(model) == [((None, None), "int32")] * 2
+    concat = model.layers[-2]
+    assert isinstance(concat, layers.Concatenate) and concat.axis == -1
+    assert chain(model, concat.input[0]) == ["text", "Embedding(10000, 64)", "LSTM(32, tanh)"]
+    assert chain(model, concat.input[1]) == ["question", "Embedding(10000, 32)", "LSTM(16, tanh)"]
+    assert specs(model)[-1] == "Dense(500, softmax)" and model.layers[-1].input is concat.output
+    assert compiled(model) == {
+        "optimizer": RMSPROP,
+        "loss": "categorical_crossentropy",
+        "loss_weights": None,
+        "metrics": ["accuracy"],
+    }
+
+
 def test_multi_input_qa_inputs_by_name_and_shapes():
     model = multi_input_qa.build_model()
     assert [t.name for t in model.inputs] == ["text", "question"]
@@ -73,25 +146,62 @@ def test_multi_input_qa_smoke(out_dir, tiny_data):
     result = multi_input_qa.main(smoke_args(tiny_data, out_dir))
     m = result["metrics"]
     assert m["prediction_shape"] == "(samples, 500)" and m["prediction_array_shape"] == [64, 500]
-    assert m["inputs_by_name"] == "yes" and m["rows_sum_to_1"]
     assert m["input_names"] == ["text", "question"]
     assert finite(m["loss_list_inputs"], m["loss_dict_inputs"])
     assert result["data"] == []  # random data: no files read
     assert (out_dir / "chapter07" / "multi_input_qa.smoke.json").exists()
     # the graph, where pydot and Graphviz are here, is a figure named relative to the output folder
-    assert result["figures"] in ([], ["chapter07/multi_input_qa.smoke_model.png"])
+    graph = ["chapter07/multi_input_qa.smoke_model.png"] if GRAPHVIZ else []
+    assert result["figures"] == graph
 
 
 def test_plot_model_graph_never_fails(tmp_path, capsys):
     model = keras.Sequential([keras.Input((3,)), layers.Dense(2)])
     path = graphs.plot_model(model, tmp_path / "g.png")
-    if path is None:  # pydot or Graphviz missing here: one line, no file, no exception
-        assert not (tmp_path / "g.png").exists()
-    else:
-        assert path.exists() and path.stat().st_size > 0
+    if GRAPHVIZ:  # pydot and Graphviz' dot here: a PNG
+        assert path == tmp_path / "g.png"
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    else:  # one line, no file, no exception
+        assert path is None and not (tmp_path / "g.png").exists()
+        assert capsys.readouterr().out.startswith("note: model graph not plotted")
 
 
 # ---- multi_output
+
+
+def test_multi_output_is_the_books_model():
+    """Listings 7.4-7.5: one trunk, three heads, the book's losses and loss weights."""
+    model = multi_output.build_model()
+    assert [t.name for t in model.inputs] == ["posts"]
+    assert inputs(model) == [((None, None), "int32")]
+    assert specs(model) == [
+        "Embedding(50000, 256)",
+        "Conv1D(128, 5, relu)",
+        "MaxPooling1D(5)",
+        "Conv1D(256, 5, relu)",
+        "Conv1D(256, 5, relu)",
+        "MaxPooling1D(5)",
+        "Conv1D(256, 5, relu)",
+        "Conv1D(256, 5, relu)",
+        "GlobalMaxPooling1D()",
+        "Dense(128, relu)",
+        "Dense(1)",
+        "Dense(10, softmax)",
+        "Dense(1, sigmoid)",
+    ]
+    assert model.output_names == ["age", "income", "gender"]
+    trunk = model.layers[-4].output
+    assert all(model.get_layer(h).input is trunk for h in ("age", "income", "gender"))
+    assert compiled(model) == {
+        "optimizer": RMSPROP,
+        "loss": {
+            "age": "mse",
+            "income": "categorical_crossentropy",
+            "gender": "binary_crossentropy",
+        },
+        "loss_weights": {"age": 0.25, "income": 1.0, "gender": 10.0},
+        "metrics": None,
+    }
 
 
 def test_multi_output_heads_and_weighted_loss(out_dir, tiny_data):
@@ -102,7 +212,6 @@ def test_multi_output_heads_and_weighted_loss(out_dir, tiny_data):
     assert finite(*heads, m["total_loss"])
     assert math.isclose(m["total_loss"], 0.25 * heads[0] + heads[1] + 10 * heads[2], rel_tol=1e-3)
     assert not math.isclose(m["total_loss"], sum(heads), rel_tol=1e-2)  # the weights count
-    assert m["total_is_weighted_sum"] == "yes"
     assert m["output_shapes"] == "age (samples, 1), income (samples, 10), gender (samples, 1)"
     assert set(m["history"]) >= {"loss", "age_loss", "income_loss", "gender_loss"}
 
@@ -125,13 +234,28 @@ def test_inception_module_concatenates_four_branches():
     assert tuple(out.shape) == (None, 16, 16, 512)
     module = keras.Model(x, out)
     concat = module.layers[-1]
-    assert isinstance(concat, layers.Concatenate) and len(concat.input) == 4
+    assert isinstance(concat, layers.Concatenate) and len(concat.input) == 4 and concat.axis == -1
     assert all(tuple(t.shape) == (None, 16, 16, 128) for t in concat.input)
+    # the book's four branches (section 7.1.4), each from x; padding "same" is our port's
+    assert [chain(module, t)[1:] for t in concat.input] == [
+        ["Conv2D(128, 1, strides=2, relu)"],
+        ["Conv2D(128, 1, relu)", "Conv2D(128, 3, strides=2, padding=same, relu)"],
+        ["AveragePooling2D(3, strides=2, padding=same)", "Conv2D(128, 3, padding=same, relu)"],
+        [
+            "Conv2D(128, 1, relu)",
+            "Conv2D(128, 3, padding=same, relu)",
+            "Conv2D(128, 3, strides=2, padding=same, relu)",
+        ],
+    ]
+    assert all(chain(module, t)[0] == x.name for t in concat.input)
+    _, classifier = inception_module.build_model(32)
+    assert specs(classifier)[-2:] == ["GlobalAveragePooling2D()", "Dense(10, softmax)"]
+    assert compiled(classifier)["loss"] == "sparse_categorical_crossentropy"
 
 
 def test_inception_module_smoke(out_dir, tiny_data):
     m = inception_module.main(smoke_args(tiny_data, out_dir))["metrics"]
-    assert m["output_shape"] == "(8, 8, 512)" and m["computed_shape_matches"]
+    assert m["output_shape"] == "(8, 8, 512)"
     assert m["branch_output_shapes"] == ["(8, 8, 128)"] * 4
     assert m["branches_trained"] == "a, b, c, d" and finite(m["final_loss"])
 
@@ -143,22 +267,37 @@ def test_residual_blocks_shapes_and_shortcuts():
     identity, projected = residual_connection.build_blocks(32)
     assert tuple(identity.output.shape) == (None, 32, 32, 128)
     assert tuple(projected.output.shape) == (None, 16, 16, 128)
-    assert isinstance(identity.layers[-1], layers.Add) and isinstance(
-        projected.layers[-1], layers.Add
-    )
+    assert inputs(identity) == [((None, 32, 32, 128), "float32")]
+    assert inputs(projected) == [((None, 32, 32, 64), "float32")]
+    # section 7.1.4: the branch, then add([y, x]) / add([y, residual])
+    add = identity.layers[-1]
+    assert isinstance(add, layers.Add) and isinstance(projected.layers[-1], layers.Add)
+    assert chain(identity, add.input[0])[1:] == ["Conv2D(128, 3, padding=same, relu)"] * 3
+    assert add.input[1] is identity.input
+    y, residual = projected.layers[-1].input
+    assert chain(projected, y)[1:] == [
+        "Conv2D(128, 3, padding=same, relu)",
+        "Conv2D(128, 3, padding=same, relu)",
+        "MaxPooling2D(2)",
+    ]
+    assert chain(projected, residual)[1:] == ["Conv2D(128, 1, strides=2, padding=same)"]
     x = np.random.default_rng(0).standard_normal((2, 32, 32, 128)).astype("float32")
     assert np.array_equal(residual_connection.zero_branch_output(identity, x), x)
     # with the branch live, the output is not just x
     assert not np.allclose(identity.predict(x, verbose=0), x)
-    proj = projected.get_layer("projection")
-    assert proj.strides == (2, 2) and proj.kernel_size == (1, 1)
+    # projected, branch zeroed: the 1x1 strided conv of x, computed here with NumPy
+    x64 = x[..., :64]
+    kernel, bias = projected.get_layer("projection").get_weights()
+    expected = x64[:, ::2, ::2, :] @ kernel[0, 0] + bias
+    got = residual_connection.zero_branch_output(projected, x64)
+    assert np.allclose(got, expected, atol=1e-4)
+    assert not np.allclose(projected.predict(x64, verbose=0), expected, atol=1e-2)
 
 
 def test_residual_connection_smoke(out_dir, tiny_data):
     m = residual_connection.main(smoke_args(tiny_data, out_dir))["metrics"]
     assert m["identity_output_shape"] == "(16, 16, 128)"
     assert m["projected_output_shape"] == "(8, 8, 128)"
-    assert m["identity_shortcut_exact"] == m["projection_shortcut_exact"] == "yes"
     assert finite(m["identity_final_loss"], m["projected_final_loss"])
 
 
@@ -175,6 +314,16 @@ def test_residual_connection_rejects_odd_size(out_dir):
 
 def test_siamese_lstm_shares_one_set_of_weights():
     model, encoder = siamese_lstm.build_model()
+    # listing 7.12: one LSTM(32) on two (None, 128) inputs, concatenated, Dense(1, sigmoid)
+    assert [t.name for t in model.inputs] == ["left", "right"]
+    assert inputs(model) == [((None, None, 128), "float32")] * 2
+    assert specs(model) == ["LSTM(32, tanh)", "Concatenate()", "Dense(1, sigmoid)"]
+    assert compiled(model) == {
+        "optimizer": RMSPROP,
+        "loss": "binary_crossentropy",
+        "loss_weights": None,
+        "metrics": ["accuracy"],
+    }
     (lstm,) = siamese_lstm.lstm_layers(model)
     assert len(lstm.trainable_weights) == 3  # one kernel, recurrent kernel, bias
     assert len(model.trainable_weights) == 5  # + the Dense kernel and bias
@@ -198,11 +347,26 @@ def test_siamese_lstm_shares_one_set_of_weights():
 def test_siamese_lstm_smoke(out_dir, tiny_data):
     m = siamese_lstm.main(smoke_args(tiny_data, out_dir))["metrics"]
     assert m["lstm_layers"] == 1 and m["lstm_weight_sets"] == 1 and m["lstm_parameters"] == 20608
-    assert m["same_input_same_encoding"] == m["both_branches_move"] == "yes"
     assert finite(m["final_loss"])
 
 
 # ---- callbacks
+
+
+def test_callbacks_model_is_section_3_4s():
+    model = callbacks.build_model()
+    assert inputs(model) == [((None, 10000), "float32")]
+    assert specs(model) == ["Dense(16, relu)", "Dense(16, relu)", "Dense(1, sigmoid)"]
+    assert compiled(model) == {
+        "optimizer": RMSPROP,
+        "loss": "binary_crossentropy",
+        "loss_weights": None,
+        "metrics": ["accuracy"],
+    }
+    es, ckpt, lr = callbacks.make_callbacks("best.keras")
+    assert (es.monitor, es.patience) == ("val_accuracy", 2)
+    assert (ckpt.monitor, ckpt.save_best_only, ckpt.filepath) == ("val_loss", True, "best.keras")
+    assert (lr.monitor, lr.factor, lr.patience) == ("val_loss", 0.1, 1)
 
 
 def test_vectorize_sequences_is_multi_hot():
@@ -240,28 +404,58 @@ def test_early_stopping_stops_on_a_plateau(tiny_imdb, tmp_path):
     assert (tmp_path / "best.keras").exists()
 
 
-def test_checkpoint_reloads_the_best_epoch(tiny_imdb, tmp_path):
-    (x, y), (x_val, y_val) = tiny_imdb
-    predictions = []
-    recorder = keras.callbacks.LambdaCallback(
-        on_epoch_end=lambda epoch, logs: predictions.append(model.predict(x_val, verbose=0))
-    )
+# Scripted validation metrics: a first callback overwrites the measured ones (the callbacks after
+# it read the same logs dict), so where training stops, which epoch is saved and when the learning
+# rate drops are known in advance. val_accuracy peaks at epoch 3, then 3 epochs without a rise
+# (0.80 again is none): EarlyStopping(patience=3) ends the run after epoch 6. val_loss is lowest at
+# epoch 4, neither the last epoch nor the best val_accuracy one.
+VAL_ACCURACY = [0.60, 0.70, 0.80, 0.79, 0.80, 0.78, 0.90, 0.95, 0.96, 0.97]
+VAL_LOSS = [0.60, 0.50, 0.45, 0.40, 0.42, 0.44, 0.30, 0.20, 0.10, 0.05]
+
+
+def scripted_fit(checkpoint, patience, lr_patience):
     model = callbacks.build_model()
-    cbs = callbacks.make_callbacks(tmp_path / "best.keras", patience=10)
+    weights = []  # the model's weights at each epoch end, as the checkpoint would save them
+
+    def script(epoch, logs):
+        logs["val_loss"], logs["val_accuracy"] = VAL_LOSS[epoch], VAL_ACCURACY[epoch]
+        weights.append(model.get_weights())
+
+    cbs = callbacks.make_callbacks(checkpoint, patience=patience, lr_patience=lr_patience)
+    rng = np.random.default_rng(0)
+    x = (rng.random((16, callbacks.NUM_WORDS)) < 0.01).astype("float32")
+    y = rng.integers(0, 2, 16).astype("float32")
     history = model.fit(
         x,
         y,
-        epochs=5,
-        batch_size=32,
-        validation_data=(x_val, y_val),
-        callbacks=cbs + [recorder],
+        epochs=len(VAL_LOSS),
+        batch_size=8,
+        callbacks=[keras.callbacks.LambdaCallback(on_epoch_end=script), *cbs],
         verbose=0,
     )
-    best = int(np.argmin(history.history["val_loss"]))
-    reloaded = models.load_model(tmp_path / "best.keras", "train again")
-    assert np.allclose(reloaded.predict(x_val, verbose=0), predictions[best], atol=1e-6)
-    others = [p for i, p in enumerate(predictions) if i != best]
-    assert all(not np.allclose(p, predictions[best], atol=1e-6) for p in others)
+    return model, cbs, history.history, weights
+
+
+def test_callbacks_on_scripted_metrics(tmp_path):
+    model, cbs, h, weights = scripted_fit(tmp_path / "best.keras", patience=3, lr_patience=2)
+    # EarlyStopping watches val_accuracy with patience 3: epochs 4, 5, 6 bring no rise
+    assert len(h["loss"]) == len(weights) == 6 and cbs[0].stopped_epoch == 5
+    assert h["val_accuracy"] == VAL_ACCURACY[:6]
+    # ModelCheckpoint kept epoch 4's model (lowest val_loss), not the last nor epoch 3's
+    saved = models.load_model(tmp_path / "best.keras", "train again").get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(saved, weights[3], strict=True))
+    for other in (weights[2], weights[5]):
+        assert not all(np.array_equal(a, b) for a, b in zip(saved, other))
+    # ReduceLROnPlateau (val_loss, patience 2, factor 0.1): epochs 5 and 6 bring no new low, so
+    # at the end of epoch 6 the rate drops once (the history logs it before the drop)
+    assert np.allclose(h["learning_rate"], [1e-3] * 6)
+    assert math.isclose(float(model.optimizer.learning_rate), 1e-4, rel_tol=1e-5)
+
+
+def test_early_stopping_patience_counts(tmp_path):
+    # patience 1: epoch 4 is already one without a rise
+    _, cbs, h, _ = scripted_fit(tmp_path / "best.keras", patience=1, lr_patience=1)
+    assert len(h["loss"]) == 4 and cbs[0].stopped_epoch == 3
 
 
 def test_load_checkpoint_bad_file(tmp_path):
@@ -276,10 +470,25 @@ def test_load_checkpoint_bad_file(tmp_path):
 def test_callbacks_smoke(out_dir, tiny_data):
     result = callbacks.main(smoke_args(tiny_data, out_dir))
     m = result["metrics"]
-    assert 1 <= m["epochs_run"] <= 4 and 1 <= m["best_epoch"] <= m["epochs_run"]
-    assert m["checkpoint_reloads_best"] == "yes"
-    assert math.isclose(m["best_checkpoint_val_loss"], min(m["history"]["val_loss"]), rel_tol=1e-4)
-    assert len(m["learning_rate_per_epoch"]) == m["epochs_run"]
+    h = m["history"]
+    # EarlyStopping (val_accuracy, patience 2) stopped where its rule says, or the run went on
+    best, stop = 0, None
+    for epoch in range(1, len(h["val_accuracy"])):
+        if h["val_accuracy"][epoch] > h["val_accuracy"][best]:
+            best = epoch
+        elif epoch - best >= 2:
+            stop = epoch + 1
+            break
+    assert m["epochs_run"] == len(h["loss"]) == (stop or 4)
+    assert m["stopped_epoch"] == (stop or "not stopped (4 epochs)")
+    # the reloaded checkpoint is evaluated again: its val_loss is the history's lowest
+    assert math.isclose(m["best_checkpoint_val_loss"], min(h["val_loss"]), rel_tol=1e-4)
+    # ReduceLROnPlateau (val_loss, patience 1, factor 0.1), the rate logged before each drop
+    lr, best, expected = 1e-3, math.inf, []
+    for v in h["val_loss"]:
+        expected.append(lr)
+        best, lr = (v, lr) if v < best else (best, lr * 0.1)
+    assert np.allclose(m["learning_rate_per_epoch"], expected)
     assert (out_dir / "chapter07" / "models" / "callbacks_best.keras").exists()
     assert m["checkpoint"] == "callbacks_best.keras"
     assert {s["what"] for s in result["data"]} >= {"IMDB raw reviews (aclImdb)"}
@@ -307,7 +516,8 @@ def test_callbacks_missing_data_from_the_shell_is_one_line(empty_data, out_dir):
     )
     assert done.returncode == 1 and "Traceback" not in done.stderr
     errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
-    assert len(errors) == 1 and "datasets/imdb.npz not found" in errors[0]
+    assert len(errors) == 1 and errors[0].startswith("error: datasets/imdb.npz or ")
+    assert "not found" in errors[0]
     stored = json.loads((out_dir.parent / "e.json").read_text())
     assert stored["kind"] == "missing input" and stored["files"] == [
         "datasets/imdb.npz",
@@ -317,6 +527,19 @@ def test_callbacks_missing_data_from_the_shell_is_one_line(empty_data, out_dir):
 
 
 # ---- custom_callback
+
+
+def test_custom_callback_model_is_section_2_1s():
+    model = custom_callback.build_model()
+    assert inputs(model) == [((None, 784), "float32")]
+    assert specs(model) == ["Dense(512, relu)", "Dense(10, softmax)"]
+    assert model.layers[0].name == "hidden"  # the logged layer
+    assert compiled(model) == {
+        "optimizer": RMSPROP,
+        "loss": "categorical_crossentropy",
+        "loss_weights": None,
+        "metrics": ["accuracy"],
+    }
 
 
 def test_activation_logger_one_file_per_epoch(tmp_path):
@@ -338,6 +561,11 @@ def test_activation_logger_one_file_per_epoch(tmp_path):
     assert np.allclose(saved[-1]["activations"], hidden.predict(x[:5], verbose=0), atol=1e-6)
     for a, b in zip(saved[:-1], saved[1:]):
         assert not np.allclose(a["activations"], b["activations"])
+    # the figure draws image 0's first 128 activations, one row per epoch
+    fig = custom_callback.plot_activations(logger.paths)
+    (drawn,) = fig.axes[0].images
+    rows = np.stack([f["activations"][0, :128] for f in saved])
+    assert np.array_equal(np.asarray(drawn.get_array()), rows)
 
 
 def test_custom_callback_smoke(out_dir, tiny_data):
@@ -345,8 +573,10 @@ def test_custom_callback_smoke(out_dir, tiny_data):
     m = result["metrics"]
     folder = out_dir / "chapter07" / "activations" / "custom_callback"
     assert m["activation_files"] == 3 and len(list(folder.glob("*.npz"))) == 3
-    assert m["activation_shape"] == "(32, 512)" and m["activations_change"] == "yes"
-    assert len(m["mean_abs_change_between_epochs"]) == 2
+    assert m["activation_shape"] == "(32, 512)"
+    saved = [np.load(folder / f"activations_at_epoch_{i}.npz")["activations"] for i in (1, 2, 3)]
+    changes = [float(np.mean(np.abs(b - a))) for a, b in zip(saved[:-1], saved[1:])]
+    assert np.allclose(m["mean_abs_change_between_epochs"], changes) and min(changes) > 0
     assert result["figures"] == ["chapter07/custom_callback.smoke_activations.png"]
     png = out_dir / result["figures"][0]
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 1000
@@ -362,6 +592,26 @@ def test_custom_callback_on_real_mnist(real_data, tmp_path):
 
 
 # ---- tensorboard_logging (and the live server)
+
+
+def test_tensorboard_model_is_listing_7_16s():
+    model = tensorboard_logging.build_model()
+    assert inputs(model) == [((None, 500), "int32")]
+    assert specs(model) == [
+        "Embedding(2000, 128)",
+        "Conv1D(32, 7, relu)",
+        "MaxPooling1D(5)",
+        "Conv1D(32, 7, relu)",
+        "GlobalMaxPooling1D()",
+        "Dense(1, sigmoid)",
+    ]
+    assert model.layers[0].name == "embed"
+    assert compiled(model) == {
+        "optimizer": RMSPROP,
+        "loss": "binary_crossentropy",
+        "loss_weights": None,
+        "metrics": ["accuracy"],
+    }
 
 
 def test_tensorboard_logging_smoke(out_dir, tiny_data):

@@ -18,7 +18,9 @@ import pytest
 import tensorflow as tf
 from conftest import REPO_ROOT, smoke_args
 from fakedata.text import TINY_TEXT
+from keras import layers
 from PIL import Image
+from scipy.stats import norm
 
 from chapter08 import (
     char_lstm_generation,
@@ -50,6 +52,43 @@ def folders(root) -> DataFolders:
     return DataFolders.resolve(root)
 
 
+def spec(layer):
+    """A layer as the book writes it: 'Conv2DTranspose(256, 4, strides=2, padding=same)'."""
+    c, kind = layer.get_config(), type(layer).__name__
+
+    def short(v):  # (3, 3) -> 3
+        v = tuple(v) if isinstance(v, list | tuple) else v
+        return v[0] if isinstance(v, tuple) and len(set(v)) == 1 else v
+
+    sizes = ("units", "filters", "rate", "target_shape", "negative_slope")
+    args = [c[k] for k in sizes if k in c]
+    args += [short(c[k]) for k in ("kernel_size",) if k in c]
+    if short(c.get("strides", 1)) != 1:
+        args.append(f"strides={short(c['strides'])}")
+    if c.get("padding", "valid") != "valid":
+        args.append(f"padding={c['padding']}")
+    if c.get("activation", "linear") != "linear":
+        args.append(c["activation"])
+    return f"{kind}({', '.join(map(str, args))})"
+
+
+def specs(model):
+    return [spec(layer) for layer in model.layers if not isinstance(layer, layers.InputLayer)]
+
+
+def inputs(model):
+    return [(tuple(t.shape), t.dtype) for t in model.inputs]
+
+
+def compiled(model):
+    """Optimizer (class, learning rate, clipping), loss."""
+    config = model.get_compile_config()
+    opt = config["optimizer"]["config"]
+    clip = {k: opt[k] for k in ("clipnorm", "clipvalue", "global_clipnorm") if opt[k] is not None}
+    optimizer = f"{config['optimizer']['class_name']}({opt['learning_rate']:.6g})"
+    return {"optimizer": optimizer, **clip, "loss": config["loss"]}
+
+
 def portable(result, *paths) -> bool:
     """No path of this machine (the data and output folders) in a result."""
     text = json.dumps(result)
@@ -74,9 +113,27 @@ def test_reweight_distribution_sharpens_and_flattens():
     cold, hot = reweight_distribution(p, 0.2), reweight_distribution(p, 2.0)
     assert np.isclose(cold.sum(), 1) and np.isclose(hot.sum(), 1)
     assert cold[0] > p[0] > hot[0] and hot[-1] > p[-1] > cold[-1]
-    assert np.allclose(reweight_distribution(p, 0.5), p**2 / np.sum(p**2))
+    for t in (0.01, 0.2, 0.5, 1.2, 2.0):  # listing 8.1: p ** (1 / T), renormalized
+        assert np.allclose(reweight_distribution(p, t), p ** (1 / t) / np.sum(p ** (1 / t)))
     with pytest.raises(ValueError):
         reweight_distribution(p, 0)
+
+
+# near-one-hot at T=0.01 whatever the position of the top (the runner-up is 3/4 of it or less)
+PEAKED = [
+    np.array([0.4, 0.3, 0.2, 0.1]),
+    np.array([0.1, 0.2, 0.3, 0.4]),
+    np.array([0.05, 0.15, 0.45, 0.3, 0.05]),
+]
+
+
+@pytest.mark.parametrize("sampler", [text_sampling.sample, char_lstm_generation.sample])
+def test_sample_at_low_temperature_is_the_argmax(sampler):
+    rng = np.random.default_rng(0)
+    for p in PEAKED:
+        assert {sampler(p, 0.01, rng) for _ in range(200)} == {int(np.argmax(p))}
+        # at T=1 the same draws spread: the temperature, not the sampler, made them one
+        assert len({sampler(p, 1.0, rng) for _ in range(200)}) == len(p)
 
 
 def test_sample_lower_temperature_concentrates_draws():
@@ -118,15 +175,31 @@ def test_the_two_samples_agree():
 def test_text_sampling_smoke(out_dir):
     result = text_sampling.main(["--profile", "smoke", "--output-dir", str(out_dir)])
     m = result["metrics"]
-    assert m["entropy_decreases_as_temperature_falls"] is True
-    assert m["top_probability_by_temperature"]["T=0.01"] > 0.99
-    assert m["max_abs_frequency_error"] < 0.1
+    p = text_sampling.ORIGINAL
+    entropies = []
+    for t in text_sampling.TEMPERATURES:  # reweighted here, as listing 8.1 writes it
+        q = p ** (1 / t) / np.sum(p ** (1 / t))
+        q_nz = q[q > 0]
+        entropies.append(float(-np.sum(q_nz * np.log(q_nz))))
+        assert math.isclose(m["top_probability_by_temperature"][f"T={t}"], q.max(), rel_tol=1e-9)
+        # 500 seeded draws per temperature: their frequencies are those of q
+        assert np.abs(np.array(m["draw_frequencies"][f"T={t}"]) - q).max() < 0.07
+    assert np.allclose(list(m["entropy_by_temperature"].values()), entropies)
+    assert np.all(np.diff(entropies) > 0) and m["top_probability_by_temperature"]["T=0.01"] > 0.99
     assert result["figures"] == ["chapter08/text_sampling.smoke.png"]
     assert (out_dir / "chapter08" / "text_sampling.smoke.png").exists()
     assert (out_dir / "chapter08" / "text_sampling.smoke.json").exists()
 
 
 # ---- char_lstm_generation ----------------------------------------------------------------------
+
+
+def test_plot_distributions_draws_every_bar():
+    p = text_sampling.ORIGINAL
+    reweighted = {t: reweight_distribution(p, t) for t in (0.5, 2.0)}
+    fig = text_sampling.plot_distributions(p, reweighted)
+    heights = [bar.get_height() for bar in fig.axes[0].patches]
+    assert np.allclose(heights, np.concatenate([p, reweighted[0.5], reweighted[2.0]]))
 
 
 def test_extract_and_vectorize_sequences():
@@ -142,6 +215,39 @@ def test_extract_and_vectorize_sequences():
     xb, yb = next(iter(ds))
     got = sorted(zip(map(bytes, np.asarray(xb, bool)), map(bytes, np.asarray(yb, bool))))
     assert got == sorted(zip(map(bytes, x), map(bytes, y)))
+
+
+def test_char_lstm_model_is_listing_8_5s():
+    model = char_lstm_generation.build_model(60, 57)
+    assert inputs(model) == [((None, 60, 57), "float32")]
+    assert specs(model) == ["LSTM(128, tanh)", "Dense(57, softmax)"]
+    # the book's RMSprop(lr=0.01); clipnorm=1.0 is our guard against its divergence
+    assert compiled(model) == {
+        "optimizer": "RMSprop(0.01)",
+        "clipnorm": 1.0,
+        "loss": "categorical_crossentropy",
+    }
+
+
+def test_generate_text_at_low_temperature_is_greedy():
+    """At T=0.01 each generated character is the model's most likely one: the same text as a
+    greedy decoding written here (the temperature reaches `sample`)."""
+    keras.utils.set_random_seed(0)
+    chars = "abcde"
+    idx = {c: i for i, c in enumerate(chars)}
+    model = char_lstm_generation.build_model(4, len(chars))
+    # sharper than at initialization (the top at least 1/0.88 times the runner-up), so that at
+    # T=0.01 the argmax is all but certain, while at T=1 the draws still depart from it
+    model.layers[-1].set_weights([w * 10 for w in model.layers[-1].get_weights()])
+    seed = "abca"
+    got = char_lstm_generation.generate_text(model, seed, 0.01, 12, idx, np.random.default_rng(0))
+    text = seed
+    for _ in range(12):
+        x = np.eye(len(chars), dtype="float32")[[idx[c] for c in text[-4:]]][None]
+        text += chars[int(np.argmax(model.predict_on_batch(x)[0]))]
+    assert got == text[4:]
+    warm = char_lstm_generation.generate_text(model, seed, 1.0, 12, idx, np.random.default_rng(0))
+    assert warm != got  # at T=1, not the greedy text
 
 
 def test_char_lstm_generation_smoke(ch8_data, out_dir):
@@ -194,8 +300,15 @@ def test_deep_dream_smoke(ch8_data, out_dir, base):
     args = smoke_args(ch8_data, out_dir, "--base", base, "--weights", "none")
     result = deep_dream.main(args)
     m = result["metrics"]
-    assert len(m["octave_shapes"]) == 3 and m["octave_shapes"][-1] == [90, 120]
-    assert all(math.isfinite(o.get("last", 0.0)) for o in m["loss_per_octave"])
+    assert m["octave_shapes"] == [[45, 61], [64, 85], [90, 120]]  # / 1.4 and / 1.4**2
+    assert [o["steps"] for o in m["loss_per_octave"]] == [2, 2, 2]
+    assert all(map(math.isfinite, [o[k] for o in m["loss_per_octave"] for k in ("first", "last")]))
+    if base == "inception_v3":  # the book's layers and max_loss; ascent: the loss rises
+        assert m["layers"] == {"mixed2": 0.2, "mixed3": 3.0, "mixed4": 2.0, "mixed5": 1.5}
+        assert m["max_loss"] == 10.0
+        assert all(o["last"] > o["first"] for o in m["loss_per_octave"][1:])
+    else:
+        assert m["layers"] == deep_dream.DEFAULT_LAYERS["mobilenet"] and m["max_loss"] == 35.0
     name = "deep_dream@mobilenet.smoke.png" if base == "mobilenet" else "deep_dream.smoke.png"
     assert result["figures"] == [f"chapter08/{name}"]
     png = out_dir / "chapter08" / name
@@ -266,6 +379,9 @@ def test_one_lbfgs_round_lowers_the_loss(empty_data):
     nst = neural_style_transfer
     keras.utils.set_random_seed(0)
     model = nst.build_base("mobilenet", folders(empty_data), None)
+    # MobileNet alpha 0.25 (32 x 0.25 = 8 first filters), any input size, no classifier
+    assert model.get_layer("conv1").filters == 8 and model.layers[-1].name == "conv_pw_13_relu"
+    assert inputs(model) == [((None, None, None, 3), "float32")]
     content, style = "conv_pw_2_relu", ["conv1_relu", "conv_pw_1_relu"]
     extractor = keras.Model(model.input, {n: model.get_layer(n).output for n in [content, *style]})
     rng = np.random.default_rng(0)
@@ -293,7 +409,16 @@ def test_neural_style_transfer_smoke(ch8_data, out_dir, base):
     result = neural_style_transfer.main(args)
     m = result["metrics"]
     assert m["image_size"] == [48, 64] and len(m["loss_per_iteration"]) == 1
-    assert m["loss_last_iteration"] <= m["initial_loss"]
+    assert m["loss_last_iteration"] < m["initial_loss"]
+    if base == "vgg19":  # the book's layers and weights (content, style, total variation)
+        assert m["layers"] == {
+            "content": "block5_conv2",
+            "style": [f"block{i}_conv1" for i in range(1, 6)],
+        }
+        assert m["loss_weights"] == [0.025, 1.0, 1e-4]
+    else:
+        assert m["layers"]["content"] == "conv_pw_10_relu"
+        assert m["loss_weights"] == [0.025, 3e6, 1e-4]
     stem = "neural_style_transfer" + ("@mobilenet" if base == "mobilenet" else "") + ".smoke"
     assert result["figures"] == [f"chapter08/{stem}.png"]
     assert Image.open(out_dir / "chapter08" / f"{stem}.png").size == (64, 48)
@@ -337,6 +462,73 @@ def test_neural_style_transfer_weights_of_another_network(ch8_data, tmp_path, ou
 # ---- vae ---------------------------------------------------------------------------------------
 
 
+def test_vae_is_the_books_model():
+    """Listings 8.23-8.25: the encoder, the decoder, RMSprop with the loss from the model."""
+    model, encoder, decoder = vae.build_vae(seed=0)
+    assert inputs(encoder) == [((None, 28, 28, 1), "float32")]
+    assert specs(encoder) == [
+        "Conv2D(32, 3, padding=same, relu)",
+        "Conv2D(64, 3, strides=2, padding=same, relu)",
+        "Conv2D(64, 3, padding=same, relu)",
+        "Conv2D(64, 3, padding=same, relu)",
+        "Flatten()",
+        "Dense(32, relu)",
+        "Dense(2)",
+        "Dense(2)",
+    ]
+    assert encoder.output_names == ["z_mean", "z_log_var"]
+    assert inputs(decoder) == [((None, 2), "float32")]
+    assert specs(decoder) == [
+        "Dense(12544, relu)",
+        "Reshape((14, 14, 64))",
+        "Conv2DTranspose(32, 3, strides=2, padding=same, relu)",
+        "Conv2D(1, 3, padding=same, sigmoid)",
+    ]
+    assert [type(layer).__name__ for layer in model.layers[1:]] == [
+        "Functional",
+        "Sampling",
+        "Functional",
+        "VAELoss",
+    ]
+    assert compiled(model) == {"optimizer": "RMSprop(0.001)", "loss": None}
+
+
+def test_vae_loss_is_reconstruction_plus_kl():
+    """The model's loss on a batch, against the book's loss computed here with NumPy: the mean
+    per-pixel binary crossentropy of the decoded sample plus 5e-4 x the KL divergence, from the
+    encoder's z_mean and z_log_var and the Sampling layer's first epsilon (seeded)."""
+    model, encoder, decoder = vae.build_vae(seed=5)
+    # biases far from N(0, 1), so that the KL term is a clear share of the loss
+    for name, bias in (("z_mean", [2.0, -3.0]), ("z_log_var", [0.7, -0.9])):
+        kernel, _ = encoder.get_layer(name).get_weights()
+        encoder.get_layer(name).set_weights([kernel, np.array(bias, "float32")])
+    x = (np.random.default_rng(0).random((8, 28, 28, 1)) > 0.7).astype("float32")
+    z_mean, z_log_var = (a.astype("float64") for a in encoder.predict(x, verbose=0))
+    epsilon = keras.random.normal((8, 2), seed=keras.random.SeedGenerator(5))
+    z = z_mean + np.exp(0.5 * z_log_var) * keras.ops.convert_to_numpy(epsilon)
+    decoded = np.clip(decoder.predict(z, verbose=0).astype("float64"), 1e-7, 1 - 1e-7)
+    xent = -np.mean(x * np.log(decoded) + (1 - x) * np.log(1 - decoded))
+    kl = -5e-4 * np.mean(1 + z_log_var - z_mean**2 - np.exp(z_log_var))
+    assert kl > 2e-3  # the term a loss without KL would miss
+    loss = model.evaluate(x, batch_size=8, verbose=0)  # the Sampling layer's first draw
+    assert math.isclose(loss, xent + kl, abs_tol=1e-5)
+
+
+def test_decode_manifold_lays_out_the_grid():
+    """The book's loop: row i, column j holds the digit decoded at (x_j, y_i), the Gaussian
+    quantiles of linspace(0.05, 0.95, n)."""
+    keras.utils.set_random_seed(0)
+    decoder = vae.build_decoder()
+    figure = vae.decode_manifold(decoder, n=3)
+    grid = norm.ppf(np.linspace(0.05, 0.95, 3))
+    assert figure.shape == (84, 84)
+    for i, yi in enumerate(grid):
+        for j, xi in enumerate(grid):
+            digit = np.asarray(decoder(np.array([[xi, yi]], "float32")))[0, :, :, 0]
+            block = figure[i * 28 : (i + 1) * 28, j * 28 : (j + 1) * 28]
+            assert np.allclose(block, digit, atol=1e-6)
+
+
 def test_vae_shapes_kl_and_learning():
     keras.utils.set_random_seed(0)
     model, encoder, decoder = vae.build_vae(seed=0)
@@ -362,13 +554,55 @@ def test_vae_smoke(ch8_data, out_dir):
     result = vae.main(smoke_args(ch8_data, out_dir))
     m = result["metrics"]
     assert math.isfinite(m["val_loss"]) and len(m["val_loss_per_epoch"]) == 1
-    assert m["test_kl_term"] >= 0
     assert result["figures"] == ["chapter08/vae.smoke_manifold.png"]
     assert Image.open(out_dir / "chapter08" / "vae.smoke_manifold.png").size[0] > 100
     assert result["data"][0]["file"] == "datasets/mnist.npz"
 
 
 # ---- gan ---------------------------------------------------------------------------------------
+
+
+def test_gan_is_the_books_model():
+    """Section 8.5 at the book's widths: LeakyReLU (slope 0.3) after every layer but the last,
+    the 4x4 stride-2 Conv2DTranspose up to 32x32, RMSprop with clipvalue=1.0 (decay: none in
+    Keras 3)."""
+    generator, discriminator = gan.build_generator(), gan.build_discriminator()
+    assert inputs(generator) == [((None, 32), "float32")]
+    assert specs(generator) == [
+        "Dense(32768)",
+        "LeakyReLU(0.3)",
+        "Reshape((16, 16, 128))",
+        "Conv2D(256, 5, padding=same)",
+        "LeakyReLU(0.3)",
+        "Conv2DTranspose(256, 4, strides=2, padding=same)",
+        "LeakyReLU(0.3)",
+        "Conv2D(256, 5, padding=same)",
+        "LeakyReLU(0.3)",
+        "Conv2D(256, 5, padding=same)",
+        "LeakyReLU(0.3)",
+        "Conv2D(3, 7, padding=same, tanh)",
+    ]
+    assert inputs(discriminator) == [((None, 32, 32, 3), "float32")]
+    assert specs(discriminator) == [
+        "Conv2D(128, 3)",
+        "LeakyReLU(0.3)",
+        "Conv2D(128, 4, strides=2)",
+        "LeakyReLU(0.3)",
+        "Conv2D(128, 4, strides=2)",
+        "LeakyReLU(0.3)",
+        "Conv2D(128, 4, strides=2)",
+        "LeakyReLU(0.3)",
+        "Flatten()",
+        "Dropout(0.4)",
+        "Dense(1, sigmoid)",
+    ]
+    # the book's summaries: 6,264,579 and 790,913 parameters
+    assert generator.count_params() == 6264579 and discriminator.count_params() == 790913
+    model = gan.build_gan(generator, discriminator)
+    assert model.layers[1:] == [generator, discriminator] and not discriminator.trainable
+    rms = {"clipvalue": 1.0, "loss": "binary_crossentropy"}
+    assert compiled(discriminator) == {"optimizer": "RMSprop(0.0008)", **rms}
+    assert compiled(model) == {"optimizer": "RMSprop(0.0004)", **rms}
 
 
 def _weights(model):
@@ -395,14 +629,42 @@ def test_gan_steps_train_the_right_network():
     gan.train_discriminator(generator, discriminator, real, rng)  # D trains again afterwards
     assert _changed(d2, _weights(discriminator))
     assert generator.output.shape == (None, 32, 32, 3)
-    grid = gan.image_grid(np.zeros((30, 32, 32, 3)), 5, 5)
+
+    # the labels: D learns "generated" = 1, "real" = 0; G learns to make D say 0 for its images
+    z = rng.normal(size=(16, gan.LATENT_DIM)).astype("float32")
+
+    def d_real_and_fake():
+        fake = generator.predict_on_batch(z)
+        return np.mean(discriminator.predict_on_batch(real)), np.mean(
+            discriminator.predict_on_batch(fake)
+        )
+
+    real0, _ = d_real_and_fake()
+    for _ in range(5):
+        gan.train_discriminator(generator, discriminator, real, rng)
+    real1, fake1 = d_real_and_fake()
+    assert real1 < real0 - 0.02 and real1 < fake1 - 0.05
+    for _ in range(5):
+        gan.train_generator(discriminator, model, 4, rng)
+    real2, fake2 = d_real_and_fake()
+    assert fake2 < fake1 and real2 == real1  # D frozen, G moved toward "real"
+
+
+def test_image_grid():
+    images = np.zeros((30, 32, 32, 3))
+    grid = gan.image_grid(images, 5, 5)
     assert grid.shape == (160, 160, 3) and grid.dtype == np.uint8 and grid.max() == 127
+    images[7] = 1.0  # the 8th image: row 1, column 2, white
+    images[0, 0, 0] = -1.0  # the first pixel black
+    grid = gan.image_grid(images, 5, 5)
+    assert np.all(grid[32:64, 64:96] == 255) and np.sum(grid == 255) == 32 * 32 * 3
+    assert grid[0, 0].tolist() == [0, 0, 0] and grid[0, 1].tolist() == [127, 127, 127]
 
 
 def test_gan_smoke(ch8_data, out_dir):
     result = gan.main(smoke_args(ch8_data, out_dir))
     m = result["metrics"]
-    assert m["losses_finite_throughout"] and m["steps_done"] == 3
+    assert m["steps_done"] == 3
     assert math.isfinite(m["d_loss_last_100_mean"]) and math.isfinite(m["a_loss_last_100_mean"])
     assert result["figures"] == [
         "chapter08/gan.smoke_step2.png",
