@@ -192,7 +192,7 @@ def main(argv=None):
     original = images.load_image_array(image_path)
     overlay = superimpose(original, heatmap)
     overlay_path = run.path("_overlay.png")
-    keras.utils.save_img(overlay_path, overlay)
+    keras.utils.save_img(overlay_path, overlay, scale=False)  # as is, as cv2.imwrite wrote it
     run.add_figure(overlay_path)
     peak = np.unravel_index(np.argmax(heatmap), heatmap.shape)
     return run.finish(

@@ -22,7 +22,8 @@ The book's VGG16 ImageNet weights are looked for under `<data>/models/` with Ker
 (else Keras downloads them); without them the default run stops with one clear error. `--base
 mobilenet` swaps in Keras' MobileNet v1 (alpha 0.25, 160x160, output (N, 5, 5, 256)), a much
 smaller ImageNet network, and its results are labelled as that substitute. Each base gets the input
-scaling of the book or of its training: VGG16 the book's 1/255, MobileNet [-1, 1].
+scaling of the book or of its training (`dlwp.data.imagenet.rescaling`): VGG16 the book's 1/255,
+MobileNet [-1, 1].
 `--weights none` (random initialization) is for smoke tests only.
 
 Quick profile: as full (the base runs once per image; the classifier trains in seconds).
@@ -36,6 +37,7 @@ Run:  python chapter05/vgg16_feature_extraction.py [--base vgg16|mobilenet]
 import keras
 import numpy as np
 from keras import layers
+from keras.applications import VGG16, MobileNet
 
 from dlwp import flags, image_pipelines, results
 from dlwp.data import dogs_vs_cats, imagenet
@@ -47,41 +49,15 @@ PROFILES = {
     "full": {"epochs": 30, "image_size": None, "split": dogs_vs_cats.SPLIT},
 }
 BOOK = {"best_val_accuracy": "~0.90", "test_accuracy": None}
-BASES = ("vgg16", "mobilenet")
+# --base: the book's VGG16 or a small stand-in, as (Keras application, its options, what a wrong
+# weights file is named as)
+APPLICATIONS = {
+    "vgg16": (VGG16, {}, "VGG16 conv base"),
+    "mobilenet": (MobileNet, {"alpha": 0.25}, "MobileNet (alpha 0.25) conv base"),
+}
+BASES = tuple(APPLICATIONS)
 IMAGE_SIZE = {"vgg16": 150, "mobilenet": 160}  # the book's; MobileNet: a size it was trained at
 BATCH_SIZE = 20
-
-
-def build_conv_base(args, image_size):
-    """The ImageNet conv base without its classifier (`include_top=False`)."""
-    weights = imagenet.find_weights(args.data, args.base, include_top=False, weights=args.weights)
-    shape = (image_size, image_size, 3)
-    if args.base == "vgg16":
-        return imagenet.build(
-            keras.applications.VGG16,
-            args.data,
-            weights,
-            "VGG16 conv base",
-            include_top=False,
-            input_shape=shape,
-        )
-    return imagenet.build(
-        keras.applications.MobileNet,
-        args.data,
-        weights,
-        "MobileNet (alpha 0.25) conv base",
-        include_top=False,
-        input_shape=shape,
-        alpha=0.25,
-    )
-
-
-def input_scaling(base):
-    """From [0, 255] pixels to the base's input range: the book's 1/255 for VGG16, [-1, 1] for
-    MobileNet (what `keras.applications.mobilenet.preprocess_input` does)."""
-    if base == "mobilenet":
-        return layers.Rescaling(1.0 / 127.5, offset=-1.0, name="scaling")
-    return layers.Rescaling(1.0 / 255, name="scaling")
 
 
 def extract_features(conv_base, scaling, directory, image_size, shuffle_seed=None):
@@ -135,10 +111,16 @@ def main(argv=None):
     variant = None if args.base == "vgg16" else args.base  # a substitute base: its own results
     run = results.Run(__file__, args, title, BOOK, variant=variant)
 
-    # Model: the pretrained base (loaded first, so a missing weights file fails fast)
+    # Model: the pretrained base, loaded first so that a missing weights file fails fast; the
+    # book's conv_base = VGG16(weights="imagenet", include_top=False, input_shape=(150, 150, 3))
     image_size = args.image_size or IMAGE_SIZE[args.base]
-    conv_base = build_conv_base(args, image_size)
-    scaling = input_scaling(args.base)
+    shape = (image_size, image_size, 3)
+    weights = imagenet.find_weights(args.data, args.base, include_top=False, weights=args.weights)
+    application, options, what = APPLICATIONS[args.base]
+    conv_base = imagenet.build(
+        application, args.data, weights, what, include_top=False, input_shape=shape, **options
+    )
+    scaling = imagenet.rescaling(args.base)  # [0, 255] pixels -> the range the base expects
 
     # Data: the split, and the base's outputs on it, recorded once
     base_dir, _ = dogs_vs_cats.prepare_split(args.data, args.split)

@@ -14,7 +14,8 @@ Keras 2 -> Keras 3, line by line:
                                         dlwp.data.imagenet (find_weights, build)
   ImageDataGenerator(rescale=1./255, rotation_range=40, ...) -> the augmentation layers of
                                         chapter05/dogs_vs_cats_augmentation.py, mapped over the
-                                        training batches, + Rescaling
+                                        training batches, + Rescaling (the book's 1/255 for
+                                        VGG16, [-1, 1] for MobileNet: dlwp.data.imagenet.rescaling)
   flow_from_directory(dir, (150, 150), batch_size=20, class_mode="binary")
                                      -> image_dataset_from_directory, kept in memory
                                         (dlwp.image_pipelines.in_memory)
@@ -38,6 +39,7 @@ Run:  python chapter05/vgg16_feature_extraction_augmented.py [--base vgg16|mobil
 import keras
 import tensorflow as tf
 from keras import layers
+from keras.applications import VGG16, MobileNet
 
 from dlwp import flags, image_pipelines, results
 from dlwp.data import dogs_vs_cats, imagenet
@@ -54,41 +56,15 @@ BOOK = {
     "trainable_weights_before_freezing": 30,
     "trainable_weights_after_freezing": 4,
 }
-BASES = ("vgg16", "mobilenet")
+# --base: the book's VGG16 or a small stand-in, as (Keras application, its options, what a wrong
+# weights file is named as)
+APPLICATIONS = {
+    "vgg16": (VGG16, {}, "VGG16 conv base"),
+    "mobilenet": (MobileNet, {"alpha": 0.25}, "MobileNet (alpha 0.25) conv base"),
+}
+BASES = tuple(APPLICATIONS)
 IMAGE_SIZE = {"vgg16": 150, "mobilenet": 160}  # the book's; MobileNet: a size it was trained at
 BATCH_SIZE = 20
-
-
-def build_conv_base(args, image_size):
-    """The ImageNet conv base without its classifier (`include_top=False`)."""
-    weights = imagenet.find_weights(args.data, args.base, include_top=False, weights=args.weights)
-    shape = (image_size, image_size, 3)
-    if args.base == "vgg16":
-        return imagenet.build(
-            keras.applications.VGG16,
-            args.data,
-            weights,
-            "VGG16 conv base",
-            include_top=False,
-            input_shape=shape,
-        )
-    return imagenet.build(
-        keras.applications.MobileNet,
-        args.data,
-        weights,
-        "MobileNet (alpha 0.25) conv base",
-        include_top=False,
-        input_shape=shape,
-        alpha=0.25,
-    )
-
-
-def input_scaling(base):
-    """From [0, 255] pixels to the base's input range: the book's 1/255 for VGG16, [-1, 1] for
-    MobileNet (what `keras.applications.mobilenet.preprocess_input` does)."""
-    if base == "mobilenet":
-        return layers.Rescaling(1.0 / 127.5, offset=-1.0, name="scaling")
-    return layers.Rescaling(1.0 / 255, name="scaling")
 
 
 def build_model(conv_base, scaling, image_size):
@@ -134,10 +110,16 @@ def main(argv=None):
     variant = None if args.base == "vgg16" else args.base  # a substitute base: its own results
     run = results.Run(__file__, args, title, BOOK, variant=variant)
 
-    # Model: the pretrained base, frozen, with a classifier on top
+    # Model: the pretrained base, frozen, with a classifier on top; the book's
+    # conv_base = VGG16(weights="imagenet", include_top=False, input_shape=(150, 150, 3))
     image_size = args.image_size or IMAGE_SIZE[args.base]
-    conv_base = build_conv_base(args, image_size)
-    model = build_model(conv_base, input_scaling(args.base), image_size)
+    shape = (image_size, image_size, 3)
+    weights = imagenet.find_weights(args.data, args.base, include_top=False, weights=args.weights)
+    application, options, what = APPLICATIONS[args.base]
+    conv_base = imagenet.build(
+        application, args.data, weights, what, include_top=False, input_shape=shape, **options
+    )
+    model = build_model(conv_base, imagenet.rescaling(args.base), image_size)
     before = len(model.trainable_weights)
     conv_base.trainable = False
     after = len(model.trainable_weights)

@@ -37,6 +37,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 from keras import layers
+from keras.applications import VGG16, MobileNet
 
 from dlwp import flags, image_pipelines, results
 from dlwp.data import dogs_vs_cats, imagenet
@@ -48,42 +49,16 @@ PROFILES = {
     "full": {"epochs": 100, "head_epochs": 30, "image_size": None, "split": dogs_vs_cats.SPLIT},
 }
 BOOK = {"test_accuracy": 0.967, "best_val_accuracy": "~0.97"}
-BASES = ("vgg16", "mobilenet")
+# --base: the book's VGG16 or a small stand-in, as (Keras application, its options, what a wrong
+# weights file is named as)
+APPLICATIONS = {
+    "vgg16": (VGG16, {}, "VGG16 conv base"),
+    "mobilenet": (MobileNet, {"alpha": 0.25}, "MobileNet (alpha 0.25) conv base"),
+}
+BASES = tuple(APPLICATIONS)
 IMAGE_SIZE = {"vgg16": 150, "mobilenet": 160}  # the book's; MobileNet: a size it was trained at
 BATCH_SIZE = 20
 FINE_TUNE_FROM = {"vgg16": "block5_conv1", "mobilenet": "conv_dw_13"}  # the last block
-
-
-def build_conv_base(args, image_size):
-    """The ImageNet conv base without its classifier (`include_top=False`)."""
-    weights = imagenet.find_weights(args.data, args.base, include_top=False, weights=args.weights)
-    shape = (image_size, image_size, 3)
-    if args.base == "vgg16":
-        return imagenet.build(
-            keras.applications.VGG16,
-            args.data,
-            weights,
-            "VGG16 conv base",
-            include_top=False,
-            input_shape=shape,
-        )
-    return imagenet.build(
-        keras.applications.MobileNet,
-        args.data,
-        weights,
-        "MobileNet (alpha 0.25) conv base",
-        include_top=False,
-        input_shape=shape,
-        alpha=0.25,
-    )
-
-
-def input_scaling(base):
-    """From [0, 255] pixels to the base's input range: the book's 1/255 for VGG16, [-1, 1] for
-    MobileNet (what `keras.applications.mobilenet.preprocess_input` does)."""
-    if base == "mobilenet":
-        return layers.Rescaling(1.0 / 127.5, offset=-1.0, name="scaling")
-    return layers.Rescaling(1.0 / 255, name="scaling")
 
 
 def build_model(conv_base, scaling, image_size):
@@ -146,10 +121,16 @@ def main(argv=None):
     variant = None if args.base == "vgg16" else args.base  # a substitute base: its own results
     run = results.Run(__file__, args, title, BOOK, variant=variant)
 
-    # Model: frozen base + classifier (section 5.3.1)
+    # Model: frozen base + classifier (section 5.3.1); the book's
+    # conv_base = VGG16(weights="imagenet", include_top=False, input_shape=(150, 150, 3))
     image_size = args.image_size or IMAGE_SIZE[args.base]
-    conv_base = build_conv_base(args, image_size)
-    model = build_model(conv_base, input_scaling(args.base), image_size)
+    shape = (image_size, image_size, 3)
+    weights = imagenet.find_weights(args.data, args.base, include_top=False, weights=args.weights)
+    application, options, what = APPLICATIONS[args.base]
+    conv_base = imagenet.build(
+        application, args.data, weights, what, include_top=False, input_shape=shape, **options
+    )
+    model = build_model(conv_base, imagenet.rescaling(args.base), image_size)
     before = len(model.trainable_weights)
     conv_base.trainable = False
     after = len(model.trainable_weights)

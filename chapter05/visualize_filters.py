@@ -21,8 +21,9 @@ VGG16's ImageNet weights are looked for under `<data>/models/` with Keras' file 
 default run stops with one clear error. `--base mobilenet` draws the filters of Keras'
 ImageNet MobileNet v1 (alpha 0.25) instead: layers conv_pw_1, conv_pw_3, conv_pw_5 and conv_pw_11
 (the pointwise convolutions, before batch normalization), on inputs scaled to [-1, 1] as that
-network was trained; results are labelled with it. `--model PATH` draws a saved model's own
-Conv2D layers (loaded by `dlwp.models.load_model`). `--weights none` is for smoke tests only.
+network was trained (`imagenet.rescaling`); results are labelled with it. `--model PATH` draws a
+saved model's own Conv2D layers (loaded by `dlwp.models.load_model`). `--weights none` is for
+smoke tests only.
 
 Quick profile: as full, the book's grids: the first 64 filters of each layer (fewer where the
 layer has fewer), 64x64 patterns, 40 steps.
@@ -38,6 +39,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 from keras import layers
+from keras.applications import VGG16, MobileNet
 from matplotlib.figure import Figure
 
 from dlwp import flags, results
@@ -51,43 +53,17 @@ PROFILES = {
     "full": {"filters": 64, "size": 64, "steps": 40},
 }
 BOOK = {"layers": ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1"], "filters": 64}
-BASES = ("vgg16", "mobilenet")
+# --base: the book's VGG16 or a small stand-in, as (Keras application, its options, what a wrong
+# weights file is named as)
+APPLICATIONS = {
+    "vgg16": (VGG16, {}, "VGG16 conv base"),
+    "mobilenet": (MobileNet, {"alpha": 0.25}, "MobileNet (alpha 0.25) conv base"),
+}
+BASES = tuple(APPLICATIONS)
 LAYERS = {
     "vgg16": ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1"],
     "mobilenet": ["conv_pw_1", "conv_pw_3", "conv_pw_5", "conv_pw_11"],
 }
-
-
-def build_base(args, size):
-    """The ImageNet conv base without its classifier (`include_top=False`), `size` pixels square."""
-    weights = imagenet.find_weights(args.data, args.base, include_top=False, weights=args.weights)
-    shape = (size, size, 3)
-    if args.base == "vgg16":
-        return imagenet.build(
-            keras.applications.VGG16,
-            args.data,
-            weights,
-            "VGG16 conv base",
-            include_top=False,
-            input_shape=shape,
-        )
-    return imagenet.build(
-        keras.applications.MobileNet,
-        args.data,
-        weights,
-        "MobileNet (alpha 0.25) conv base",
-        include_top=False,
-        input_shape=shape,
-        alpha=0.25,
-    )
-
-
-def base_scaling(base):
-    """What is applied to [0, 255] images before the base: the book feeds VGG16 raw pixels;
-    MobileNet was trained on [-1, 1]."""
-    if base == "mobilenet":
-        return layers.Rescaling(1.0 / 127.5, offset=-1.0)
-    return None
 
 
 def feature_model(model, layer_name, scaling=None):
@@ -164,8 +140,8 @@ def main(argv=None):
     args = parse_args(argv)
     keras.utils.set_random_seed(args.seed)
     variant = "model" if args.model else (None if args.base == "vgg16" else args.base)
-    what = Path(args.model).name if args.model else f"the ImageNet {args.base}"
-    run = results.Run(__file__, args, f"Filter patterns of {what}", BOOK, variant=variant)
+    network = Path(args.model).name if args.model else f"the ImageNet {args.base}"
+    run = results.Run(__file__, args, f"Filter patterns of {network}", BOOK, variant=variant)
 
     # Model
     if args.model:
@@ -173,12 +149,21 @@ def main(argv=None):
         model, scaling = load_model(args.model, how_to_make), None
         names = [layer.name for layer in model.layers if isinstance(layer, layers.Conv2D)][:4]
         size = model.input_shape[1] or args.size
-    else:
-        model, scaling = build_base(args, args.size), base_scaling(args.base)
+    else:  # the book's model = VGG16(weights="imagenet", include_top=False)
+        shape = (args.size, args.size, 3)
+        weights = imagenet.find_weights(
+            args.data, args.base, include_top=False, weights=args.weights
+        )
+        application, options, what = APPLICATIONS[args.base]
+        model = imagenet.build(
+            application, args.data, weights, what, include_top=False, input_shape=shape, **options
+        )
+        # the book feeds VGG16 raw [0, 255] pixels; MobileNet gets the [-1, 1] it was trained on
+        scaling = None if args.base == "vgg16" else imagenet.rescaling(args.base)
         names, size = LAYERS[args.base], args.size
     names = args.layers.split(",") if args.layers else names
     if not names:
-        raise UserError(f"{what} has no Conv2D layers at its top level", "pass --layers")
+        raise UserError(f"{network} has no Conv2D layers at its top level", "pass --layers")
 
     # Gradient ascent, one batch per layer
     grids, counts = [], {}
@@ -207,7 +192,7 @@ def main(argv=None):
             "filters": max(counts.values()),
             "filters_per_layer": counts,
             "pattern_size": size,
-            "network": what,
+            "network": network,
             "grid_std": [round(float(g.std()), 2) for g in grids],
         }
     )

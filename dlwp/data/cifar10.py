@@ -60,7 +60,9 @@ def _frogs_from_tar(path: Path, name: str) -> np.ndarray:
         batch = batches[n]
         check(isinstance(batch, dict) and b"data" in batch and b"labels" in batch, path, n, name)
         images, labels = np.asarray(batch[b"data"]), np.asarray(batch[b"labels"])
-        check(images.dtype == np.uint8 and images.ndim == 2 and images.shape[1] == 3072, path, n, name)
+        check(
+            images.dtype == np.uint8 and images.ndim == 2 and images.shape[1] == 3072, path, n, name
+        )
         check(labels.shape == (len(images),), path, f"{n}: {len(labels)} labels", name)
         images = images.reshape(len(images), 3, 32, 32).transpose(0, 2, 3, 1)
         frogs.append(images[labels == FROG])

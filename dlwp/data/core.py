@@ -55,7 +55,9 @@ class DataFolders:
         if data_dir:
             sources.append(Folder(Path(data_dir).expanduser().resolve(), "--data-dir"))
         elif env.get(DATA_DIR_ENV):
-            sources.append(Folder(Path(env[DATA_DIR_ENV]).expanduser().resolve(), f"${DATA_DIR_ENV}"))
+            sources.append(
+                Folder(Path(env[DATA_DIR_ENV]).expanduser().resolve(), f"${DATA_DIR_ENV}")
+            )
         if env.get(CACHE_DIR_ENV):
             cache = Folder(Path(env[CACHE_DIR_ENV]).expanduser().resolve(), f"${CACHE_DIR_ENV}")
         else:

@@ -56,7 +56,7 @@ def get_word_index(data: DataFolders) -> dict[str, int]:
 
 
 def find_raw(data: DataFolders) -> Path:
-    """An extracted `datasets/aclImdb/` folder, else `aclImdb_v1.tar.gz` (local, else downloaded)."""
+    """An extracted `datasets/aclImdb/` folder, else `aclImdb_v1.tar.gz` (local or downloaded)."""
     path = data.locate(RAW_DIR, RAW_TAR)
     if path is None:
         path = data.download(RAW_TAR, RAW_URL)
@@ -86,7 +86,9 @@ def _read_reviews(source: Path, subsets, name) -> dict[str, tuple[list[str], np.
         for s, lab in found:
             folder = source / s / lab
             if not folder.is_dir():
-                raise BadData(source, f"{s}/{lab}/ is missing", "extract the complete archive", name)
+                raise BadData(
+                    source, f"{s}/{lab}/ is missing", "extract the complete archive", name
+                )
             for f in folder.glob("*.txt"):
                 found[(s, lab)].append((_review_key(f.name), f.read_text(encoding="utf-8")))
     else:
@@ -154,7 +156,10 @@ def _read_cache(path: Path, key: str) -> dict | None:
             arrays = {k: f[k] for k in f.files}
         for s in SUBSETS:
             offsets = arrays[f"x_{s}_offsets"]
-            if offsets[-1] != len(arrays[f"x_{s}_flat"]) or len(offsets) != len(arrays[f"y_{s}"]) + 1:
+            if (
+                offsets[-1] != len(arrays[f"x_{s}_flat"])
+                or len(offsets) != len(arrays[f"y_{s}"]) + 1
+            ):
                 return None
         return arrays
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error):
@@ -168,7 +173,9 @@ def build_from_raw(data: DataFolders) -> dict:
     """
     raw = find_raw(data)
     index_path = data.fetch(
-        "datasets/imdb_word_index.json", ORIGIN + "imdb_word_index.json", WORD_INDEX_MD5,
+        "datasets/imdb_word_index.json",
+        ORIGIN + "imdb_word_index.json",
+        WORD_INDEX_MD5,
         "IMDB word index",
     )
     key = f"{_fingerprint(raw)}|{_fingerprint(index_path)}"
@@ -202,7 +209,9 @@ def _ranks(data: DataFolders):
             (_unpack(f["x_test_flat"], f["x_test_offsets"]), f["y_test"]),
         )
     if local is None and data.offline:  # name every file that would do
-        raise data.missing([NPZ, RAW_TAR, RAW_DIR], ORIGIN + "imdb.npz", "downloads are off: $DLWP_OFFLINE")
+        raise data.missing(
+            [NPZ, RAW_TAR, RAW_DIR], ORIGIN + "imdb.npz", "downloads are off: $DLWP_OFFLINE"
+        )
     path = local or data.download(NPZ, ORIGIN + "imdb.npz", NPZ_SHA256)
     data.record(path, "IMDB (Keras imdb.npz)")
     name = data.name(path)

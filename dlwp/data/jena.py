@@ -51,7 +51,9 @@ def _extract(data: DataFolders, archive: Path) -> Path:
             content = zf.read(members[0])
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
         raise BadData(
-            archive, f"not a readable zip ({type(exc).__name__}: {exc})", "download it again",
+            archive,
+            f"not a readable zip ({type(exc).__name__}: {exc})",
+            "download it again",
             name=data.name(archive),
         ) from None
     target = data.cache_dir("datasets") / name

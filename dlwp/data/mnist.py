@@ -17,5 +17,7 @@ def load_data(data: DataFolders):
     for split in ("train", "test"):
         x, y = f[f"x_{split}"], f[f"y_{split}"]
         check(x.ndim == 3 and x.shape[1:] == (28, 28), path, f"x_{split} has shape {x.shape}", name)
-        check(y.shape == (len(x),), path, f"y_{split} has shape {y.shape} for {len(x)} images", name)
+        check(
+            y.shape == (len(x),), path, f"y_{split} has shape {y.shape} for {len(x)} images", name
+        )
     return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])

@@ -40,5 +40,10 @@ def load_word_index(data: DataFolders, relpath: str, url: str, file_hash: str, w
     """`keras.datasets.<name>.get_word_index()`: word -> rank (1 = most frequent)."""
     path = data.fetch(relpath, url, file_hash, what)
     index = load_json(path, data.name(path))
-    check(isinstance(index, dict) and bool(index), path, "not a non-empty JSON object", data.name(path))
+    check(
+        isinstance(index, dict) and bool(index),
+        path,
+        "not a non-empty JSON object",
+        data.name(path),
+    )
     return index
