@@ -1,36 +1,47 @@
 """Character-level text generation with an LSTM, trained on Nietzsche.
 
-Deep Learning with Python, section 8.1.4. The corpus is lower-cased and cut into overlapping
-sequences of `maxlen` = 60 characters, sampled every `step` = 3 characters; the target of each is
-the character that follows it. Sequences and targets are one-hot encoded over the corpus' distinct
-characters, and a single LSTM(128) followed by Dense(n_chars, softmax) learns to predict the next
-character (RMSprop(learning_rate=0.01), categorical crossentropy, batch 128). After every epoch a
-random 60-character seed from the text is extended by 400 characters at temperatures 0.2, 0.5, 1.0
-and 1.2, drawing each character with the book's `sample` (listing 8.6: the reweighting of
-chapter08/text_sampling.py, written out here as the book prints it again). Everything generated
-goes to `results/chapter08/char_lstm_generation.txt`; the results hold an excerpt of the last
-epoch's text.
+Deep Learning with Python, section 8.1.4 (notebook 8.1). The corpus is lower-cased and cut into
+overlapping sequences of `maxlen` = 60 characters, sampled every `step` = 3 characters; the target
+of each is the character that follows it. Sequences and targets are one-hot encoded over the
+corpus' distinct characters, and a single LSTM(128) followed by Dense(n_chars, softmax) learns to
+predict the next character (RMSprop(learning_rate=0.01), categorical crossentropy, batch 128).
+After every epoch a random 60-character seed from the text is extended by 400 characters at
+temperatures 0.2, 0.5, 1.0 and 1.2, drawing each character with the book's `sample` (listing 8.6:
+the reweighting of chapter08/text_sampling.py, written out here as the book prints it again). As
+in the notebook, the text runs on from one temperature to the next within an epoch: each
+temperature starts from the last 60 characters the previous one wrote (only 0.2 starts from the
+seed). Everything generated goes to `results/chapter08/char_lstm_generation.txt`; the results hold
+an excerpt of the last epoch's text.
 
-Book: 60 epochs; the training loss reached its minimum of about 1.30 around epoch 54, then the run
-diverged (loss 1.30 -> 14.6 in the last epochs) and produced garbage.
-`quick`: 2 epochs on the whole text (~100 s each on 2 CPU cores; loss ~2.0 after the first).
-Guard against that divergence (our choice): RMSprop clips each gradient's norm to 1.0
-(`clipnorm=1.0`), which bounds the size of a step when a large gradient appears, the usual cause
-of such a blow-up with a high learning rate like 0.01; and if an epoch's loss is still more than
-25% above the best so far (or not finite), training stops and the best weights are restored, so a
-diverged model never writes the final text.
+Book (notebook 8.1, cell 13): 59 epochs (`range(1, 60)`); the training loss fell from 1.9895 to
+its minimum 1.3014 at epoch 54, then the run diverged (56: 1.5978, 57: 4.7329, 58: 12.5951,
+59: 14.5726) and wrote garbage. `full` is that run: 59 epochs, RMSprop(0.01) without clipping,
+no rollback.
+`quick`: 2 epochs on the whole text (~100 s each on 2 CPU cores; loss ~2.0 after the first), with
+the divergence guard on (`--guard`; our addition, off in `full`): RMSprop clips each gradient's
+norm to 1.0 (`clipnorm=1.0`), which bounds the size of a step when a large gradient appears, the
+usual cause of such a blow-up with a high learning rate like 0.01; and if an epoch's loss is still
+more than 25% above the best so far (or not finite), training stops and the best weights are
+restored, so a diverged model never writes the final text. Without the guard, only a non-finite
+loss ends a run (NaN weights cannot generate text; the notebook's `sample` would fail on them).
 
-Ported: `RMSprop(lr=0.01)` -> `RMSprop(learning_rate=0.01, clipnorm=1.0)`; the book's one-hot
-arrays (200,000 x 60 x 57 booleans, ~0.7 GB, and 2.7 GB once Keras casts them to float) are built
-per batch instead: a tf.data pipeline holds the character indices and one-hot encodes each batch
-with `tf.one_hot` (the network sees exactly the same inputs); `model.predict(x)` in the generation
-loop -> `model.predict_on_batch(x)` (same output, no per-call progress bar overhead); `sample`
-subtracts the max before `np.exp` (same result, no overflow at low temperature) and takes a seeded
-`np.random.Generator`.
+Ported: `RMSprop(lr=0.01)` -> `RMSprop(learning_rate=0.01)`; the book's one-hot arrays (200,000 x
+60 x 57 booleans, ~0.7 GB, and 2.7 GB once Keras casts them to float) are built per batch instead:
+a tf.data pipeline holds the character indices and one-hot encodes each batch with `tf.one_hot`
+(the network sees exactly the same inputs, reshuffled every epoch as `fit(x, y)` does);
+`model.predict(x)` in the generation loop -> `model.predict_on_batch(x)` (same output, no per-call
+progress bar overhead); `sample` subtracts the max before `np.exp` (same result, no overflow at
+low temperature) and takes a seeded `np.random.Generator` (the notebook used NumPy's and Python's
+global generators). Differences Keras 3 keeps: the LSTM's gates use Keras 3's default
+`recurrent_activation="sigmoid"` where Keras 2.0.8 used `"hard_sigmoid"` (clip(0.2 x + 0.5);
+Keras 3's `hard_sigmoid` is another function), same parameter count; RMSprop adds its epsilon
+inside the square root (`sqrt(a + 1e-7)`, Keras 2: `sqrt(a) + 1e-8`). So `full` is the book's
+settings, not its random draws: whether and when it diverges is not reproducible.
 
-Run:  python chapter08/char_lstm_generation.py [--profile smoke|quick|full] [--epochs N]
+Run:  python chapter08/char_lstm_generation.py [--profile smoke|quick|full] [--epochs N] [--guard]
 """
 
+import argparse
 import math
 
 import keras
@@ -43,14 +54,24 @@ from dlwp.data import nietzsche
 from dlwp.errors import UserError
 
 PROFILES = {
-    "smoke": {"epochs": 1, "max_chars": 3000, "gen_length": 40},
-    "quick": {"epochs": 2, "max_chars": None, "gen_length": 400},
-    "full": {"epochs": 60, "max_chars": None, "gen_length": 400},
+    "smoke": {"epochs": 1, "max_chars": 3000, "gen_length": 40, "guard": True},
+    "quick": {"epochs": 2, "max_chars": None, "gen_length": 400, "guard": True},
+    "full": {"epochs": 59, "max_chars": None, "gen_length": 400, "guard": False},  # cell 13
 }
+# Notebook 8.1, cell 13: the `Epoch 1/1 ... loss:` line of each of the 59 loop epochs.
+BOOK_LOSSES = [
+    1.9895, 1.6382, 1.5460, 1.4973, 1.4682, 1.4466, 1.4282, 1.4150, 1.4035, 1.3947,  # 1-10
+    1.3844, 1.3772, 1.3722, 1.3646, 1.3608, 1.3559, 1.3512, 1.3477, 1.3436, 1.3391,  # 11-20
+    1.3378, 1.3333, 1.3316, 1.3281, 1.3253, 1.3228, 1.3207, 1.3176, 1.3180, 1.3154,  # 21-30
+    1.3148, 1.3159, 1.3124, 1.3112, 1.3095, 1.3071, 1.3131, 1.3183, 1.3068, 1.3098,  # 31-40
+    1.3371, 1.3126, 1.3076, 1.3073, 1.3052, 1.3068, 1.3025, 1.3048, 1.3035, 1.3031,  # 41-50
+    1.3079, 1.3046, 1.3120, 1.3014, 1.3026, 1.5978, 4.7329, 12.5951, 14.5726,  # 51-59
+]  # fmt: skip
 BOOK = {
-    "loss_per_epoch": "min 1.30 at epoch 54, then diverged to 14.6",
-    "final_loss": None,
-    "sample_T0.5": None,
+    "loss_per_epoch": BOOK_LOSSES,  # cell 13
+    "final_loss": 14.5726,  # cell 13: epoch 59 (diverged)
+    "min_loss": 1.3014,  # cell 13: epoch 54
+    "sample_T0.5": None,  # random text: nothing to compare
     "sample_T1.0": None,
     "text_file": None,
 }
@@ -107,7 +128,8 @@ def one_hot_dataset(sentences, next_chars, char_indices, batch_size=128, seed=No
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def build_model(maxlen, n_chars):
+def build_model(maxlen, n_chars, clipnorm=None):
+    """Listing 8.5, compiled as the book does; `clipnorm=1.0`: the guard's gradient clipping."""
     model = keras.Sequential(
         [
             keras.Input(shape=(maxlen, n_chars)),
@@ -115,7 +137,7 @@ def build_model(maxlen, n_chars):
             layers.Dense(n_chars, activation="softmax"),
         ]
     )
-    optimizer = keras.optimizers.RMSprop(learning_rate=0.01, clipnorm=1.0)
+    optimizer = keras.optimizers.RMSprop(learning_rate=0.01, clipnorm=clipnorm)
     model.compile(loss="categorical_crossentropy", optimizer=optimizer)
     return model
 
@@ -134,11 +156,28 @@ def generate_text(model, seed_text, temperature, length, char_indices, rng):
     return generated[maxlen:]
 
 
+def generate_at_temperatures(model, seed_text, temperatures, length, char_indices, rng):
+    """The notebook's inner loop: [(start, generated)] per temperature, where each temperature
+    starts from the last `len(seed_text)` characters of the previous one's text."""
+    maxlen = len(seed_text)
+    window, out = seed_text, []
+    for temperature in temperatures:
+        generated = generate_text(model, window, temperature, length, char_indices, rng)
+        out.append((window, generated))
+        window = (window + generated)[-maxlen:]
+    return out
+
+
 def parse_args(argv=None):
     parser = flags.parser(__doc__, PROFILES)
     parser.add_argument("--max-chars", type=flags.positive_int, help="use only the text's start")
     parser.add_argument("--gen-length", type=flags.positive_int, help="characters per sample")
     parser.add_argument("--batch-size", type=flags.positive_int, default=128)
+    parser.add_argument(
+        "--guard",
+        action=argparse.BooleanOptionalAction,
+        help="clip gradients and stop at a divergence (our addition; off in full, the book's run)",
+    )
     return flags.parse(parser, argv)
 
 
@@ -162,7 +201,7 @@ def main(argv=None):
     dataset = one_hot_dataset(sentences, next_chars, char_indices, args.batch_size, args.seed)
 
     # Model
-    model = build_model(MAXLEN, len(chars))
+    model = build_model(MAXLEN, len(chars), clipnorm=1.0 if args.guard else None)
 
     # Train, generating text after every epoch
     out_path = run.path(".txt")
@@ -174,33 +213,40 @@ def main(argv=None):
             print("epoch", epoch)
             loss = model.fit(dataset, epochs=1, verbose=2).history["loss"][0]
             losses.append(loss)
-            if not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * best_loss:
+            # A non-finite loss always ends the run: NaN weights generate no text (the notebook's
+            # `sample` would fail on them), and every later epoch would be NaN too.
+            if not math.isfinite(loss) or (args.guard and loss > DIVERGENCE_FACTOR * best_loss):
                 stopped = f"loss {loss:.3f} at epoch {epoch} vs best {best_loss:.3f}"
-                print(f"diverging ({stopped}): stopping, best weights restored")
-                model.set_weights(best_weights)
+                if args.guard and best_weights is not None:
+                    model.set_weights(best_weights)
+                    print(f"diverging ({stopped}): stopping, best weights restored")
+                else:
+                    print(f"diverged ({stopped}): stopping")
                 out.write(f"\n## stopped at epoch {epoch}: {stopped}\n")
                 break
             if loss < best_loss:
-                best_loss, best_weights = loss, model.get_weights()
+                best_loss = loss
+                best_weights = model.get_weights() if args.guard else None
 
-            start_index = int(rng.integers(0, len(text) - MAXLEN - 1))
+            # the book's random.randint(0, len(text) - maxlen - 1), both ends included
+            start_index = int(rng.integers(0, len(text) - MAXLEN))
             seed_text = text[start_index : start_index + MAXLEN]
             out.write(f"\n## epoch {epoch}, loss {loss:.4f}\n--- seed: {seed_text!r}\n")
             print(f'--- Generating with seed: "{seed_text}"')
-            for temperature in TEMPERATURES:
-                generated = generate_text(
-                    model, seed_text, temperature, args.gen_length, char_indices, rng
-                )
+            texts = generate_at_temperatures(
+                model, seed_text, TEMPERATURES, args.gen_length, char_indices, rng
+            )
+            for temperature, (start, generated) in zip(TEMPERATURES, texts, strict=True):
                 samples[f"sample_T{temperature}"] = generated
-                out.write(f"\n------ temperature: {temperature}\n{seed_text}{generated}\n")
-                print(f"------ temperature: {temperature}\n{seed_text}{generated}", flush=True)
+                out.write(f"\n------ temperature: {temperature}\n{start}{generated}\n")
+                print(f"------ temperature: {temperature}\n{start}{generated}", flush=True)
 
     excerpts = {k: v[:160] for k, v in samples.items()}
     return run.finish(
         {
             "loss_per_epoch": losses,
-            "final_loss": losses[-1] if stopped is None else best_loss,
-            "min_loss": min(losses),
+            "final_loss": best_loss if stopped and args.guard else losses[-1],
+            "min_loss": min(filter(math.isfinite, losses), default=None),
             "divergence_stop": stopped,
             **excerpts,
             "text_file": run.relative(out_path),

@@ -8,8 +8,12 @@ mean absolute value, step 0.01, 20 iterations per scale, stopping early when the
 each octave, the detail lost by shrinking the original image is re-injected into the upscaled
 dream. The gradient step runs in `tf.function` around a `tf.GradientTape`.
 
-Book: InceptionV3 (ImageNet) with mixed2: 0.2, mixed3: 3, mixed4: 2, mixed5: 1.5, max_loss 10;
-the result is an image (no number). The photo here is the book's elephant (section 5.4); `--image`.
+Book (notebook 8.2): InceptionV3 (ImageNet, cell 3) with mixed2: 0.2, mixed3: 3, mixed4: 2,
+mixed5: 1.5 (cell 5); step 0.01, 3 octaves of ratio 1.4, 20 iterations, max_loss 10 (cell 15).
+`full` is those settings. The notebook printed the losses of each octave (cell 15: shapes
+(178, 178), (250, 250), (350, 350), last losses 9.94124, 9.60977, 9.9852), but for its own
+350x350 photo (not published); the photo here is the book's elephant (section 5.4; `--image`),
+so other shapes and losses: the BOOK values are None.
 Here the InceptionV3 ImageNet weights are not available (a default run fails with a clear error);
 `--base mobilenet` runs the same algorithm on MobileNet (alpha 0.25, ImageNet) with the MobileNet
 layer weights below (conv_pw_5/7/9/11_relu: strides 8 to 16, like mixed2-mixed5) and max_loss 35
@@ -38,7 +42,10 @@ PROFILES = {
     "quick": {"iterations": 20, "max_dim": None},
     "full": {"iterations": 20, "max_dim": None},
 }
-BOOK = {"base": "InceptionV3", "loss_per_octave": "image (no number)", "octave_shapes": None}
+# Notebook 8.2, cell 15 printed octave shapes and losses for its own photo, not the elephant.
+BOOK = {"base": "InceptionV3", "loss_per_octave": None, "octave_shapes": None}  # base: cell 3
+# a stand-in network is compared with nothing the book measured (on InceptionV3)
+STANDS_IN_FOR = {"mobilenet": "InceptionV3 (weights absent)"}
 BASE_LABELS = {
     "inception_v3": "InceptionV3",
     "mobilenet": "MobileNet (alpha 0.25), substitute: no InceptionV3 weights here",
@@ -204,7 +211,8 @@ def main(argv=None):
     args = parse_args(argv)
     keras.utils.set_random_seed(args.seed)
     variant = None if args.base == "inception_v3" else args.base
-    run = results.Run(__file__, args, f"DeepDream ({args.base})", BOOK, variant=variant)
+    book = dict.fromkeys(BOOK) if variant else BOOK
+    run = results.Run(__file__, args, f"DeepDream ({args.base})", book, variant=variant)
     layer_weights = parse_layers(args.layers) if args.layers else DEFAULT_LAYERS[args.base]
     max_loss = args.max_loss if args.max_loss is not None else MAX_LOSS[args.base]
 
@@ -231,6 +239,7 @@ def main(argv=None):
     return run.finish(
         {
             "base": BASE_LABELS[args.base],
+            "stands_in_for": STANDS_IN_FOR.get(args.base),
             "loss_per_octave": [
                 {"first": ls[0], "last": ls[-1], "steps": len(ls)} if ls else {"steps": 0}
                 for ls in losses

@@ -363,10 +363,33 @@ def test_callbacks_model_is_section_3_4s():
         "loss_weights": None,
         "metrics": ["accuracy"],
     }
+    # the book's listings (section 7.2.1): EarlyStopping(monitor='acc', patience=1),
+    # ModelCheckpoint(monitor='val_loss', save_best_only=True), ReduceLROnPlateau(monitor=
+    # 'val_loss', factor=0.1, patience=10)
     es, ckpt, lr = callbacks.make_callbacks("best.keras")
-    assert (es.monitor, es.patience) == ("val_accuracy", 2)
+    assert (es.monitor, es.patience) == ("accuracy", 1)
     assert (ckpt.monitor, ckpt.save_best_only, ckpt.filepath) == ("val_loss", True, "best.keras")
-    assert (lr.monitor, lr.factor, lr.patience) == ("val_loss", 0.1, 1)
+    assert (lr.monitor, lr.factor, lr.patience) == ("val_loss", 0.1, 10)
+
+
+def test_callbacks_full_profile_is_the_books_listing():
+    """`full`: the listings' callbacks with fit(epochs=10, batch_size=32); quick and smoke watch
+    the validation accuracy, as the book's comments say, with shorter patiences."""
+    full = callbacks.parse_args(["--profile", "full"])
+    assert (full.monitor, full.patience, full.lr_patience) == ("accuracy", 1, 10)
+    assert (full.epochs, full.batch_size, full.train_samples) == (10, 32, None)
+    for profile in ("quick", "smoke"):
+        args = callbacks.parse_args(["--profile", profile])
+        assert (args.monitor, args.patience, args.lr_patience, args.batch_size) == (
+            "val_accuracy",
+            2,
+            1,
+            512,
+        )
+    args = callbacks.parse_args(
+        ["--profile", "full", "--monitor", "val_accuracy", "--patience", "3"]
+    )
+    assert (args.monitor, args.patience, args.lr_patience) == ("val_accuracy", 3, 10)
 
 
 def test_vectorize_sequences_is_multi_hot():
@@ -413,15 +436,19 @@ VAL_ACCURACY = [0.60, 0.70, 0.80, 0.79, 0.80, 0.78, 0.90, 0.95, 0.96, 0.97]
 VAL_LOSS = [0.60, 0.50, 0.45, 0.40, 0.42, 0.44, 0.30, 0.20, 0.10, 0.05]
 
 
-def scripted_fit(checkpoint, patience, lr_patience):
+def scripted_fit(checkpoint, patience, lr_patience, monitor="val_accuracy"):
+    """`monitor` ("accuracy" or "val_accuracy") gets the scripted VAL_ACCURACY; the other one
+    rises every epoch."""
     model = callbacks.build_model()
     weights = []  # the model's weights at each epoch end, as the checkpoint would save them
+    other = {"accuracy": "val_accuracy", "val_accuracy": "accuracy"}[monitor]
 
     def script(epoch, logs):
-        logs["val_loss"], logs["val_accuracy"] = VAL_LOSS[epoch], VAL_ACCURACY[epoch]
+        logs["val_loss"], logs[monitor] = VAL_LOSS[epoch], VAL_ACCURACY[epoch]
+        logs[other] = 0.5 + 0.01 * epoch
         weights.append(model.get_weights())
 
-    cbs = callbacks.make_callbacks(checkpoint, patience=patience, lr_patience=lr_patience)
+    cbs = callbacks.make_callbacks(checkpoint, monitor, patience=patience, lr_patience=lr_patience)
     rng = np.random.default_rng(0)
     x = (rng.random((16, callbacks.NUM_WORDS)) < 0.01).astype("float32")
     y = rng.integers(0, 2, 16).astype("float32")
@@ -458,6 +485,19 @@ def test_early_stopping_patience_counts(tmp_path):
     assert len(h["loss"]) == 4 and cbs[0].stopped_epoch == 3
 
 
+def test_books_early_stopping_watches_the_training_accuracy(tmp_path):
+    """The listing's monitor='acc' ("accuracy"): the training accuracy stalls at epoch 4 and the
+    run stops there with patience 1, although the validation accuracy still rises; the
+    listing's ReduceLROnPlateau (patience 10) has not acted."""
+    model, cbs, h, _ = scripted_fit(
+        tmp_path / "best.keras", patience=1, lr_patience=10, monitor="accuracy"
+    )
+    assert len(h["loss"]) == 4 and cbs[0].stopped_epoch == 3 and cbs[0].monitor == "accuracy"
+    assert h["val_accuracy"] == [0.5, 0.51, 0.52, 0.53]
+    assert np.allclose(h["learning_rate"], [1e-3] * 4)
+    assert math.isclose(float(model.optimizer.learning_rate), 1e-3, rel_tol=1e-5)
+
+
 def test_load_checkpoint_bad_file(tmp_path):
     bad = tmp_path / "best.keras"
     bad.write_bytes(b"not a keras file")
@@ -467,28 +507,47 @@ def test_load_checkpoint_bad_file(tmp_path):
     assert exc.value.what.startswith("not a loadable Keras model")
 
 
-def test_callbacks_smoke(out_dir, tiny_data):
-    result = callbacks.main(smoke_args(tiny_data, out_dir))
+LISTING_FLAGS = ["--monitor", "accuracy", "--patience", "1", "--lr-patience", "10"]
+
+
+@pytest.mark.parametrize(
+    "extra", [[], [*LISTING_FLAGS, "--batch-size", "32"]], ids=["quick_settings", "book_listing"]
+)
+def test_callbacks_smoke(out_dir, tiny_data, extra):
+    result = callbacks.main(smoke_args(tiny_data, out_dir, *extra))
     m = result["metrics"]
     h = m["history"]
-    # EarlyStopping (val_accuracy, patience 2) stopped where its rule says, or the run went on
+    s = result["settings"]
+    monitor, patience, lr_patience = s["monitor"], s["patience"], s["lr_patience"]
+    assert (monitor, patience, lr_patience) == (
+        ("accuracy", 1, 10) if extra else ("val_accuracy", 2, 1)
+    )
+    # EarlyStopping (monitor, patience) stopped where its rule says, or the run went on
     best, stop = 0, None
-    for epoch in range(1, len(h["val_accuracy"])):
-        if h["val_accuracy"][epoch] > h["val_accuracy"][best]:
+    for epoch in range(1, len(h[monitor])):
+        if h[monitor][epoch] > h[monitor][best]:
             best = epoch
-        elif epoch - best >= 2:
+        elif epoch - best >= patience:
             stop = epoch + 1
             break
     assert m["epochs_run"] == len(h["loss"]) == (stop or 4)
     assert m["stopped_epoch"] == (stop or "not stopped (4 epochs)")
     # the reloaded checkpoint is evaluated again: its val_loss is the history's lowest
     assert math.isclose(m["best_checkpoint_val_loss"], min(h["val_loss"]), rel_tol=1e-4)
-    # ReduceLROnPlateau (val_loss, patience 1, factor 0.1), the rate logged before each drop
-    lr, best, expected = 1e-3, math.inf, []
+    # ReduceLROnPlateau (val_loss, lr_patience, factor 0.1, min_delta 1e-4), the rate logged
+    # before each drop
+    lr, best, wait, expected = 1e-3, math.inf, 0, []
     for v in h["val_loss"]:
         expected.append(lr)
-        best, lr = (v, lr) if v < best else (best, lr * 0.1)
+        if v < best - 1e-4:
+            best, wait = v, 0
+        else:
+            wait += 1
+            if wait >= lr_patience:
+                lr, wait = lr * 0.1, 0
     assert np.allclose(m["learning_rate_per_epoch"], expected)
+    if extra:  # patience 10: no drop within 4 epochs
+        assert expected == [1e-3] * len(h["loss"])
     assert (out_dir / "chapter07" / "models" / "callbacks_best.keras").exists()
     assert m["checkpoint"] == "callbacks_best.keras"
     assert {s["what"] for s in result["data"]} >= {"IMDB raw reviews (aclImdb)"}

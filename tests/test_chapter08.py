@@ -81,11 +81,18 @@ def inputs(model):
 
 
 def compiled(model):
-    """Optimizer (class, learning rate, clipping), loss."""
+    """Optimizer (class, learning rate or its schedule, clipping), loss."""
     config = model.get_compile_config()
     opt = config["optimizer"]["config"]
     clip = {k: opt[k] for k in ("clipnorm", "clipvalue", "global_clipnorm") if opt[k] is not None}
-    optimizer = f"{config['optimizer']['class_name']}({opt['learning_rate']:.6g})"
+    lr = opt["learning_rate"]
+    if isinstance(lr, dict):  # a schedule: InverseTimeDecay(0.0008, decay_steps=1, ...)
+        c = lr["config"]
+        lr = f"{lr['class_name']}({c['initial_learning_rate']:.6g}, "
+        lr += f"decay_steps={c['decay_steps']}, decay_rate={c['decay_rate']:.6g})"
+    else:
+        lr = f"{lr:.6g}"
+    optimizer = f"{config['optimizer']['class_name']}({lr})"
     return {"optimizer": optimizer, **clip, "loss": config["loss"]}
 
 
@@ -102,6 +109,22 @@ def test_scripts_import_no_other_chapter():
                 assert node.level == 0 and not node.module.startswith("chapter"), script.name
             elif isinstance(node, ast.Import):
                 assert not any(a.name.startswith("chapter") for a in node.names), script.name
+
+
+def test_book_values_are_printed_numbers_or_none():
+    """Every BOOK value is a number the notebook printed (cited in the script) or None; no
+    paraphrase like "~0.69" (the network's name aside)."""
+    for module in (
+        text_sampling,
+        char_lstm_generation,
+        deep_dream,
+        neural_style_transfer,
+        vae,
+        gan,
+    ):
+        for key, value in module.BOOK.items():
+            if key != "base":
+                assert value is None or isinstance(value, int | float | list), (module, key)
 
 
 # ---- text_sampling -----------------------------------------------------------------------------
@@ -221,12 +244,51 @@ def test_char_lstm_model_is_listing_8_5s():
     model = char_lstm_generation.build_model(60, 57)
     assert inputs(model) == [((None, 60, 57), "float32")]
     assert specs(model) == ["LSTM(128, tanh)", "Dense(57, softmax)"]
-    # the book's RMSprop(lr=0.01); clipnorm=1.0 is our guard against its divergence
-    assert compiled(model) == {
+    # the book's RMSprop(lr=0.01) (notebook 8.1, cell 9), no clipping
+    assert compiled(model) == {"optimizer": "RMSprop(0.01)", "loss": "categorical_crossentropy"}
+    # clipnorm=1.0: our guard against the book's divergence, only with --guard
+    guarded = char_lstm_generation.build_model(60, 57, clipnorm=1.0)
+    assert compiled(guarded) == {
         "optimizer": "RMSprop(0.01)",
         "clipnorm": 1.0,
         "loss": "categorical_crossentropy",
     }
+
+
+def test_char_lstm_full_profile_is_the_books_run():
+    """Notebook 8.1, cell 13: `for epoch in range(1, 60)` (59 epochs), batch 128, 400 characters
+    per temperature, no guard; quick and smoke keep the guard on."""
+    full = char_lstm_generation.parse_args(["--profile", "full"])
+    assert (full.epochs, full.batch_size, full.gen_length, full.guard) == (59, 128, 400, False)
+    assert full.max_chars is None
+    assert char_lstm_generation.TEMPERATURES == (0.2, 0.5, 1.0, 1.2)
+    assert char_lstm_generation.parse_args(["--profile", "quick"]).guard is True
+    assert char_lstm_generation.parse_args(["--profile", "full", "--guard"]).guard is True
+    assert char_lstm_generation.parse_args(["--profile", "quick", "--no-guard"]).guard is False
+    book = char_lstm_generation.BOOK
+    assert len(book["loss_per_epoch"]) == 59 and book["final_loss"] == book["loss_per_epoch"][-1]
+    assert book["min_loss"] == min(book["loss_per_epoch"]) == book["loss_per_epoch"][53]
+
+
+def test_temperatures_carry_the_text_over():
+    """The notebook's loop (cell 13): each temperature starts from the last 60 characters of the
+    previous one's text, not from the seed again."""
+    keras.utils.set_random_seed(0)
+    chars = "abcde"
+    idx = {c: i for i, c in enumerate(chars)}
+    model = char_lstm_generation.build_model(4, len(chars))
+    texts = char_lstm_generation.generate_at_temperatures(
+        model, "abca", (0.2, 0.5, 1.0), 6, idx, np.random.default_rng(0)
+    )
+    assert [start for start, _ in texts] == [
+        "abca",
+        ("abca" + texts[0][1])[-4:],
+        (texts[0][1] + texts[1][1])[-4:],
+    ]
+    # the same draws as generate_text called from each of those starts
+    rng = np.random.default_rng(0)
+    for (start, generated), t in zip(texts, (0.2, 0.5, 1.0), strict=True):
+        assert char_lstm_generation.generate_text(model, start, t, 6, idx, rng) == generated
 
 
 def test_generate_text_at_low_temperature_is_greedy():
@@ -258,6 +320,14 @@ def test_char_lstm_generation_smoke(ch8_data, out_dir):
     assert m["text_file"] == "chapter08/char_lstm_generation.smoke.txt"
     text = (out_dir / m["text_file"]).read_text(encoding="utf-8")
     assert "temperature: 0.2" in text and "temperature: 1.2" in text
+    # each temperature's text starts with the last 60 characters of the previous one's
+    blocks = [b.split("\n", 1)[1] for b in text.split("------ temperature: ")[1:]]
+    assert len(blocks) == 4 and all(b[100:] in ("\n", "\n\n") for b in blocks)
+    blocks = [b[:100] for b in blocks]  # 60 characters to start from, 40 generated
+    for previous, block in zip(blocks, blocks[1:]):
+        assert block[:60] == previous[-60:]
+    assert blocks[-1][60:] == m["sample_T1.2"]
+    assert m["divergence_stop"] is None and m["min_loss"] == m["final_loss"]
     assert result["data"] == [
         {
             "file": "datasets/nietzsche.txt",
@@ -307,8 +377,12 @@ def test_deep_dream_smoke(ch8_data, out_dir, base):
         assert m["layers"] == {"mixed2": 0.2, "mixed3": 3.0, "mixed4": 2.0, "mixed5": 1.5}
         assert m["max_loss"] == 10.0
         assert all(o["last"] > o["first"] for o in m["loss_per_octave"][1:])
+        assert result["book"] == deep_dream.BOOK and m["stands_in_for"] is None
     else:
         assert m["layers"] == deep_dream.DEFAULT_LAYERS["mobilenet"] and m["max_loss"] == 35.0
+        # nothing the book measured on InceptionV3 sits next to the stand-in's row
+        assert result["book"] == dict.fromkeys(deep_dream.BOOK)
+        assert m["stands_in_for"] == "InceptionV3 (weights absent)"
     name = "deep_dream@mobilenet.smoke.png" if base == "mobilenet" else "deep_dream.smoke.png"
     assert result["figures"] == [f"chapter08/{name}"]
     png = out_dir / "chapter08" / name
@@ -416,9 +490,14 @@ def test_neural_style_transfer_smoke(ch8_data, out_dir, base):
             "style": [f"block{i}_conv1" for i in range(1, 6)],
         }
         assert m["loss_weights"] == [0.025, 1.0, 1e-4]
+        assert result["book"] == neural_style_transfer.BOOK and m["stands_in_for"] is None
     else:
         assert m["layers"]["content"] == "conv_pw_10_relu"
         assert m["loss_weights"] == [0.025, 3e6, 1e-4]
+        assert result["book"] == dict.fromkeys(neural_style_transfer.BOOK)
+        assert m["stands_in_for"] == "VGG19 (weights absent)"
+    # the notebook's losses were for other images (a portrait and a Popova painting): none here
+    assert all(v is None for k, v in result["book"].items() if k != "base")
     stem = "neural_style_transfer" + ("@mobilenet" if base == "mobilenet" else "") + ".smoke"
     assert result["figures"] == [f"chapter08/{stem}.png"]
     assert Image.open(out_dir / "chapter08" / f"{stem}.png").size == (64, 48)
@@ -491,13 +570,19 @@ def test_vae_is_the_books_model():
         "VAELoss",
     ]
     assert compiled(model) == {"optimizer": "RMSprop(0.001)", "loss": None}
+    # notebook 8.4, cell 17 (vae.summary()): "Total params: 550,629"; the decoder, model_1: 56385
+    assert model.count_params() == 550629 and decoder.count_params() == 56385
+    assert model.layers[2].sampling == "book"
 
 
-def test_vae_loss_is_reconstruction_plus_kl():
+@pytest.mark.parametrize("sampling", ["book", "standard"])
+def test_vae_loss_is_reconstruction_plus_kl(sampling):
     """The model's loss on a batch, against the book's loss computed here with NumPy: the mean
-    per-pixel binary crossentropy of the decoded sample plus 5e-4 x the KL divergence, from the
-    encoder's z_mean and z_log_var and the Sampling layer's first epsilon (seeded)."""
-    model, encoder, decoder = vae.build_vae(seed=5)
+    per-pixel binary crossentropy of the decoded sample plus 5e-4 x the KL term, from the
+    encoder's z_mean and z_log_var and the Sampling layer's first epsilon (seeded). The sample:
+    z_mean + exp(z_log_var) * epsilon (the book's, notebook 8.4 cell 11), or exp(z_log_var / 2)
+    (standard); the KL term is the same expression for both (cell 15)."""
+    model, encoder, decoder = vae.build_vae(seed=5, sampling=sampling)
     # biases far from N(0, 1), so that the KL term is a clear share of the loss
     for name, bias in (("z_mean", [2.0, -3.0]), ("z_log_var", [0.7, -0.9])):
         kernel, _ = encoder.get_layer(name).get_weights()
@@ -505,7 +590,8 @@ def test_vae_loss_is_reconstruction_plus_kl():
     x = (np.random.default_rng(0).random((8, 28, 28, 1)) > 0.7).astype("float32")
     z_mean, z_log_var = (a.astype("float64") for a in encoder.predict(x, verbose=0))
     epsilon = keras.random.normal((8, 2), seed=keras.random.SeedGenerator(5))
-    z = z_mean + np.exp(0.5 * z_log_var) * keras.ops.convert_to_numpy(epsilon)
+    scale = np.exp(z_log_var) if sampling == "book" else np.exp(0.5 * z_log_var)
+    z = z_mean + scale * keras.ops.convert_to_numpy(epsilon)
     decoded = np.clip(decoder.predict(z, verbose=0).astype("float64"), 1e-7, 1 - 1e-7)
     xent = -np.mean(x * np.log(decoded) + (1 - x) * np.log(1 - decoded))
     kl = -5e-4 * np.mean(1 + z_log_var - z_mean**2 - np.exp(z_log_var))
@@ -548,11 +634,20 @@ def test_vae_shapes_kl_and_learning():
     a = s([np.zeros((4, 2), "f4"), np.zeros((4, 2), "f4")])
     assert not np.allclose(a, s([np.zeros((4, 2), "f4"), np.zeros((4, 2), "f4")]))
     assert np.allclose(a, vae.Sampling(seed=3)([np.zeros((4, 2), "f4"), np.zeros((4, 2), "f4")]))
+    # the book's scale is exp(log_var), the standard one exp(log_var / 2): same epsilon
+    mean, log_var = np.full((4, 2), 0.5, "f4"), np.full((4, 2), 0.8, "f4")
+    book = np.asarray(vae.Sampling(seed=3)([mean, log_var]))
+    standard = np.asarray(vae.Sampling(seed=3, sampling="standard")([mean, log_var]))
+    assert np.allclose((book - 0.5) / np.exp(0.8), (standard - 0.5) / np.exp(0.4), atol=1e-5)
+    assert np.allclose((book - 0.5) / np.exp(0.8), a, atol=1e-5)  # epsilon itself
+    with pytest.raises(ValueError):
+        vae.Sampling(sampling="exp")
 
 
 def test_vae_smoke(ch8_data, out_dir):
     result = vae.main(smoke_args(ch8_data, out_dir))
     m = result["metrics"]
+    assert result["settings"]["sampling"] == "book"  # the default, every profile
     assert math.isfinite(m["val_loss"]) and len(m["val_loss_per_epoch"]) == 1
     assert result["figures"] == ["chapter08/vae.smoke_manifold.png"]
     assert Image.open(out_dir / "chapter08" / "vae.smoke_manifold.png").size[0] > 100
@@ -564,8 +659,8 @@ def test_vae_smoke(ch8_data, out_dir):
 
 def test_gan_is_the_books_model():
     """Section 8.5 at the book's widths: LeakyReLU (slope 0.3) after every layer but the last,
-    the 4x4 stride-2 Conv2DTranspose up to 32x32, RMSprop with clipvalue=1.0 (decay: none in
-    Keras 3)."""
+    the 4x4 stride-2 Conv2DTranspose up to 32x32, RMSprop with clipvalue=1.0 and decay=1e-8 as
+    an InverseTimeDecay schedule (notebook 8.5, cells 7 and 9)."""
     generator, discriminator = gan.build_generator(), gan.build_discriminator()
     assert inputs(generator) == [((None, 32), "float32")]
     assert specs(generator) == [
@@ -596,13 +691,48 @@ def test_gan_is_the_books_model():
         "Dropout(0.4)",
         "Dense(1, sigmoid)",
     ]
-    # the book's summaries: 6,264,579 and 790,913 parameters
+    # notebook 8.5, cell 5 (generator.summary()): "Total params: 6,264,579"; cell 7
+    # (discriminator.summary()): "Total params: 790,913"
     assert generator.count_params() == 6264579 and discriminator.count_params() == 790913
     model = gan.build_gan(generator, discriminator)
     assert model.layers[1:] == [generator, discriminator] and not discriminator.trainable
     rms = {"clipvalue": 1.0, "loss": "binary_crossentropy"}
-    assert compiled(discriminator) == {"optimizer": "RMSprop(0.0008)", **rms}
-    assert compiled(model) == {"optimizer": "RMSprop(0.0004)", **rms}
+    decay = "decay_steps=1, decay_rate=1e-08"
+    assert compiled(discriminator) == {
+        "optimizer": f"RMSprop(InverseTimeDecay(0.0008, {decay}))",
+        **rms,
+    }
+    assert compiled(model) == {"optimizer": f"RMSprop(InverseTimeDecay(0.0004, {decay}))", **rms}
+
+
+def test_gan_learning_rate_decays_as_keras_2s():
+    """Keras 2.0.8's RMSprop(decay=1e-8) used lr / (1 + decay * iterations): the schedule gives
+    the same rate at every step (each optimizer counting its own steps)."""
+    optimizer = gan.build_discriminator(8).optimizer
+    for step in (0, 1, 5000, 10**7):
+        optimizer.iterations.assign(step)
+        expected = 0.0008 / (1 + 1e-8 * step)
+        assert math.isclose(float(optimizer.learning_rate), expected, rel_tol=1e-6)
+    optimizer.iterations.assign(10**8)  # halved after 1e8 steps
+    assert math.isclose(float(optimizer.learning_rate), 0.0004, rel_tol=1e-6)
+
+
+def test_gan_full_profile_is_the_books_run():
+    """Notebook 8.5, cell 11: 10,000 steps of batch 20, frogs scaled to [0, 1], losses printed
+    every 100 steps (the BOOK lists: 100 values each, step 9900 last)."""
+    full = gan.parse_args(["--profile", "full"])
+    assert (full.steps, full.gen_width, full.disc_width) == (10000, 256, 128)
+    assert (full.save_every, full.pixels, full.max_images, gan.BATCH_SIZE) == (
+        100,
+        "unit",
+        None,
+        20,
+    )
+    assert gan.parse_args(["--profile", "quick"]).pixels == "tanh"
+    book = gan.BOOK
+    assert len(book["d_loss_every_save"]) == len(book["a_loss_every_save"]) == 100
+    assert book["d_loss_every_save"][0] == 0.685675 and book["a_loss_every_save"][0] == 0.667591
+    assert book["d_loss_every_save"][-1] == 0.669288 and book["a_loss_every_save"][-1] == 0.677691
 
 
 def _weights(model):
@@ -651,6 +781,11 @@ def test_gan_steps_train_the_right_network():
 
 
 def test_image_grid():
+    unit = np.zeros((25, 32, 32, 3))  # the book's [0, 1] frogs
+    unit[7], unit[0, 0, 0] = 1.0, 0.5
+    grid = gan.image_grid(unit, 5, 5, "unit")
+    assert np.all(grid[32:64, 64:96] == 255) and np.sum(grid == 255) == 32 * 32 * 3
+    assert grid[0, 0].tolist() == [127, 127, 127] and grid[0, 1].tolist() == [0, 0, 0]
     images = np.zeros((30, 32, 32, 3))
     grid = gan.image_grid(images, 5, 5)
     assert grid.shape == (160, 160, 3) and grid.dtype == np.uint8 and grid.max() == 127
@@ -661,9 +796,15 @@ def test_image_grid():
     assert grid[0, 0].tolist() == [0, 0, 0] and grid[0, 1].tolist() == [127, 127, 127]
 
 
-def test_gan_smoke(ch8_data, out_dir):
-    result = gan.main(smoke_args(ch8_data, out_dir))
+@pytest.mark.parametrize("pixels", ["tanh", "unit"])
+def test_gan_smoke(ch8_data, out_dir, pixels):
+    result = gan.main(smoke_args(ch8_data, out_dir, "--pixels", pixels))
     m = result["metrics"]
+    # the real frogs' grid shows the frogs as they are, whatever their scaling
+    real = np.asarray(Image.open(out_dir / "chapter08" / "gan.smoke_real.png"))
+    frogs = fakedata.text.frogs(60)[:25]
+    assert real.shape == (160, 160, 3)
+    assert np.abs(real.astype(int) - gan.image_grid(frogs / 255.0, 5, 5, "unit")).max() <= 1
     assert m["steps_done"] == 3
     assert math.isfinite(m["d_loss_last_100_mean"]) and math.isfinite(m["a_loss_last_100_mean"])
     assert result["figures"] == [
