@@ -6,29 +6,57 @@ section 5.2.3 gets a Dropout(0.5) before its classifier. RMSprop(1e-4), batches 
 per epoch for 100 epochs. A PNG previews augmented copies of one training image.
 
 Keras 2 -> Keras 3, line by line (the augmentation layers run in the input pipeline, on the
-training images only, as the book's generator did: `train_ds.map(...)` applies them to the
-batches, so the saved model holds only the convnet):
+training batches only, as the book's generator did: `dlwp.image_pipelines.augmented` maps them
+over the batches, so the saved model holds only the convnet):
   ImageDataGenerator(rescale=1./255, ...) -> layers.Rescaling(1.0 / 255), the model's first layer
-  rotation_range=40                    -> layers.RandomRotation(40 / 360)   (factor: turns)
+  rotation_range=40                    -> layers.RandomRotation(40 / 360)  (factor: a fraction of
+                                          a full turn; both draw an angle in [-40, 40] degrees)
   width_shift_range=0.2, height_shift_range=0.2 -> layers.RandomTranslation(0.2, 0.2)
-  shear_range=0.2                      -> layers.RandomShear(x_factor=0.2)  (Keras 2 read 0.2 as
-                                          degrees, an almost invisible shear; 0.2 here is the
-                                          shear factor, ~11 degrees, as the book's text intends)
-  zoom_range=0.2                       -> layers.RandomZoom(0.2)
+  shear_range=0.2                      -> layers.RandomShear(y_factor=0.2). Keras 2.0.8 reads
+                                          shear_range in radians: an angle s in [-0.2, 0.2] (up
+                                          to 11.5 degrees), applied as the matrix
+                                          [[1, -sin s], [0, cos s]] on (row, column): every column
+                                          moves up or down in proportion to its x, by up to
+                                          sin 0.2 = 0.199 pixel per pixel. RandomShear's factor is
+                                          that slope (y_factor: a vertical shift proportional to
+                                          x, drawn in [-0.2, 0.2]): the same shear to within 1%.
+                                          Kept different (no Keras 3 option): Keras 3 shears about
+                                          the top-left corner, Keras 2 about the centre, so a
+                                          sheared image here is also shifted by up to 10% of its
+                                          side; Keras 2 also stretched it across by 1/cos s (2%).
+  zoom_range=0.2                       -> layers.RandomZoom(height_factor=0.2, width_factor=0.2):
+                                          Keras 2 draws the x and the y zoom independently in
+                                          [0.8, 1.2]; RandomZoom(0.2) alone would keep the aspect
+                                          ratio
   horizontal_flip=True                 -> layers.RandomFlip("horizontal")
-  fill_mode="nearest"                  -> fill_mode="nearest" on each geometric layer
-  (one affine transform, interpolated once) -> four layers, each resampling the image; with
-                                          bilinear interpolation the chain blurs the training
-                                          images far more than the book's single transform (a
-                                          gradient-sharpness measure drops 40%, vs ~15% for one
-                                          bilinear pass), and validation on sharp images then
-                                          swings from epoch to epoch; interpolation="nearest"
-                                          keeps them sharp (-10%)
-  flow_from_directory(..., batch_size=32) -> image_dataset_from_directory, decoded once and kept
-                                          in memory (dlwp.image_pipelines.in_memory), batch(32),
-                                          repeated
-  fit_generator(steps_per_epoch=100, epochs=100, validation_steps=50)
-                                       -> fit(train_ds, steps_per_epoch=100, epochs=100, ...)
+  fill_mode="nearest" (Keras 2's default; section 5.3 sets it) -> fill_mode="nearest" on each
+                                          geometric layer
+  (one affine transform, resampled once, nearest neighbour: Keras 2.0.8's `apply_transform`
+  calls scipy's affine_transform with order=0) -> four layers in the book's order (Keras 2
+  multiplies rotation x shift x shear x zoom), each resampling the image with
+  interpolation="nearest", as Keras 2 did; bilinear resampling four times over would blur the
+  training images far more than the book's (a gradient-sharpness measure drops 40%, against
+  ~10% for the nearest-neighbour chain), and validation on sharp images then swings from epoch
+  to epoch
+  flow_from_directory(dir, target_size=(150, 150), batch_size=32) -> image_dataset_from_directory(
+                                          dir, image_size=(150, 150)), decoded once and kept in
+                                          memory (dlwp.image_pipelines.in_memory), batches of 32.
+                                          Kept different: the photos are resized bilinearly
+                                          (Keras 3's default), where Keras 2's load_img used
+                                          PIL's default filter then, nearest neighbour (the
+                                          collection's choice, README's table of differences)
+  fit_generator(train_generator, steps_per_epoch=100, epochs=100, validation_data=
+      validation_generator, validation_steps=50)
+                                       -> fit(train_ds, steps_per_epoch=100, epochs=100,
+                                          validation_data=validation_ds): the training batches
+                                          run on endlessly (repeated), 100 batches of 32 per epoch
+                                          (3,200 augmented images, 1.6 passes), as the book's
+                                          generator did.
+                                          Validation differs on purpose: the book's 50 steps of 32
+                                          drew 1,600 images from its 1,000, wrapping around, so
+                                          each epoch counted some twice; here each validation
+                                          image counts once per epoch (the same expected
+                                          accuracy, without the double counting)
   model.save("cats_and_dogs_small_2.h5") -> model.save(<results>/chapter05/models/<name>.keras)
 The book previews augmented copies with `datagen.flow(x, batch_size=1)`; here the same
 `data_augmentation` model is called with `training=True`.
@@ -36,16 +64,17 @@ The book previews augmented copies with `datagen.flow(x, batch_size=1)`; here th
 Quick profile: 96x96 inputs instead of 150x150 (about 2.4x less compute per image), one pass over
 the 2,000 training images per epoch (63 steps of 32, not 100), 40 epochs instead of 100 and
 RMSprop(2e-4) instead of 1e-4, so that the shorter run gets about as far as the book's first 40
-epochs. Full is the book's exactly.
+epochs. Full is the notebook's: 150x150, batches of 32, 100 steps per epoch, 100 epochs,
+RMSprop(1e-4).
 
-Book: validation accuracy 0.82 after 100 epochs (text); the notebook's last epoch shows 0.846.
+Book (notebook 5.2, cell 39): validation accuracy 0.8439 after epoch 100, best 0.846 at epoch
+99 (the text says 82%).
 
 Run:  python chapter05/dogs_vs_cats_augmentation.py [--profile smoke|quick|full]
 """
 
 import keras
 import numpy as np
-import tensorflow as tf
 from keras import layers
 from matplotlib.figure import Figure
 
@@ -76,18 +105,24 @@ PROFILES = {
         "learning_rate": 1e-4,
     },
 }
-BOOK = {"best_val_accuracy": "0.82 (text); 0.846 (notebook)", "final_val_accuracy": 0.846}
-BATCH_SIZE = 32
+BOOK = {  # notebook 5.2, cell 39: 100 epochs of 100 steps
+    "best_val_accuracy": 0.846,  # val_acc 0.8460 at epoch 99 (the text says 82%)
+    "best_val_epoch": 99,
+    "final_val_accuracy": 0.8439,  # epoch 100's line
+}
+BATCH_SIZE = 32  # cell 39: both generators
 
 
 def data_augmentation():
-    """The book's ImageDataGenerator settings as Keras 3 preprocessing layers."""
+    """The book's ImageDataGenerator settings as Keras 3 preprocessing layers (see above)."""
     return keras.Sequential(
         [
             layers.RandomRotation(40 / 360, fill_mode="nearest", interpolation="nearest"),
             layers.RandomTranslation(0.2, 0.2, fill_mode="nearest", interpolation="nearest"),
-            layers.RandomShear(x_factor=0.2, fill_mode="nearest", interpolation="nearest"),
-            layers.RandomZoom(0.2, fill_mode="nearest", interpolation="nearest"),
+            layers.RandomShear(y_factor=0.2, fill_mode="nearest", interpolation="nearest"),
+            layers.RandomZoom(
+                height_factor=0.2, width_factor=0.2, fill_mode="nearest", interpolation="nearest"
+            ),
             layers.RandomFlip("horizontal"),
         ],
         name="data_augmentation",
@@ -177,12 +212,9 @@ def main(argv=None):
 
     # Augmentation: on the training batches only, as the book's train_datagen
     augment = data_augmentation()
-    augmented_train_ds = train_ds.map(
-        lambda x, y: (augment(tf.cast(x, "float32"), training=True), y),
-        num_parallel_calls=tf.data.AUTOTUNE,
-    ).prefetch(tf.data.AUTOTUNE)
-    if args.steps_per_epoch:
-        augmented_train_ds = augmented_train_ds.repeat()
+    augmented_train_ds = image_pipelines.augmented(
+        train_ds, augment, repeat=args.steps_per_epoch is not None
+    )
     first_image = next(iter(train_ds.unbatch().take(1)))[0]
     fig, _ = preview_augmentation(augment, first_image)
     run.save_figure(fig, "_preview.png")

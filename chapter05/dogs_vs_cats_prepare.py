@@ -18,7 +18,7 @@ calls it once more and reports how many files it changed (`second_run_changes`: 
 exactly its split). `prepare_split` is idempotent: a file that is already there with the source's
 size is left alone; a missing or different one is copied again, and stray files are removed.
 
-Book: 1000 / 500 / 500 images per class in train / validation / test.
+Book (notebook 5.2, cells 8-13): 1000 / 500 / 500 images per class in train / validation / test.
 
 Run:  python chapter05/dogs_vs_cats_prepare.py [--profile smoke|quick|full]
 """
@@ -35,7 +35,7 @@ PROFILES = {
     "quick": {"split": dogs_vs_cats.SPLIT},  # copying 4,000 files is cheap: the same as full
     "full": {"split": dogs_vs_cats.SPLIT},  # 1000 / 500 / 500 per class
 }
-BOOK = {
+BOOK = {  # notebook 5.2, cells 8-13: total training cat images: 1000, ...
     "train/cats": 1000,
     "train/dogs": 1000,
     "validation/cats": 500,

@@ -14,6 +14,10 @@ Keras 2 -> Keras 3, line by line:
   pooled_grads = K.mean(grads, axis=(0, 1, 2)) -> tf.reduce_mean(grads, axis=(0, 1, 2))
   VGG16(weights="imagenet")       -> keras.applications.VGG16 through dlwp.data.imagenet
                                       (find_weights, build: a wrong file is one line)
+  image.load_img(img_path, target_size=(224, 224)) -> dlwp.images.load_image_array(path,
+                                      (224, 224)): resized bilinearly, Keras 3's default, where
+                                      Keras 2's load_img resized nearest-neighbour (kept, see the
+                                      README's table of differences: the score moves a little)
   decode_predictions(preds, top=3) -> the same, with the class names read from
                                       <data>/models/imagenet_class_index.json (local first,
                                       dlwp.data.imagenet.load_class_index)
@@ -26,12 +30,16 @@ same computation on any saved Keras classifier, such as the Dogs vs. Cats convne
 chapter05/dogs_vs_cats_augmentation.py: its last Conv2D layer is used (or `--layer`), and for its
 single sigmoid output the score of the predicted class is p(dog) or 1 - p(dog); it is loaded by
 `dlwp.models.load_model`. `--image` takes a file or a path inside the data folder
-(`dlwp.images.find_image`). `--weights none` is for smoke tests only.
+(`dlwp.images.find_image`). Such a run is a variant, named after the model (or, with VGG16, the
+image): the book's numbers were measured on VGG16 and the elephant photo, so none stands beside
+it, and the metric `stands_in_for` says what it replaces. `--weights none` is for smoke tests
+only.
 
-Quick profile: as full (one image).
+Quick profile: as full, the notebook's (one image).
 
-Book (VGG16, elephant): top class African_elephant with probability 0.909; a 14x14 heatmap that
-lights up the calf's face and ears.
+Book (notebook 5.4, VGG16, elephant): top class African_elephant (index 386, cell 48) with
+probability 0.9094 (cell 46 prints 0.90942144; the text says 92.5%); a 14x14 heatmap that lights
+up the calf's face and ears (cell 52).
 
 Run:  python chapter05/grad_cam.py [--weights ...] | [--model PATH.keras --image PATH]
 """
@@ -51,7 +59,12 @@ from dlwp.data import imagenet
 from dlwp.errors import UserError
 from dlwp.models import load_model
 
-BOOK = {"top_class": "African_elephant", "top_score": 0.9094}
+BOOK = {  # notebook 5.4
+    "top_class": "African_elephant",  # cell 46: Predicted: [('n02504458', 'African_elephant', ...
+    "top_score": 0.9094,  # cell 46: 0.90942144
+    "class_index": 386,  # cell 48: np.argmax(preds[0])
+}
+STANDS_IN_FOR = "the book's ImageNet VGG16 on its elephant photo"
 ELEPHANT = "datasets/images/creative_commons_elephant.jpg"
 BINARY_CLASSES = ("cat", "dog")  # the Dogs vs. Cats convnet: sigmoid output = p(dog)
 
@@ -145,9 +158,14 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     keras.utils.set_random_seed(args.seed)
-    variant = Path(args.model).stem if args.model else None
+    # another network or another image: a variant of its own, with no book number beside it
+    if args.model:
+        variant = Path(args.model).stem
+    else:
+        variant = None if args.image in (None, ELEPHANT) else Path(args.image).stem
+    book = BOOK if variant is None else dict.fromkeys(BOOK)
     what = Path(args.model).name if args.model else "ImageNet VGG16"
-    run = results.Run(__file__, args, f"Grad-CAM heatmap of {what}", BOOK, variant=variant)
+    run = results.Run(__file__, args, f"Grad-CAM heatmap of {what}", book, variant=variant)
 
     # Model and input
     if args.model:
@@ -195,8 +213,10 @@ def main(argv=None):
     keras.utils.save_img(overlay_path, overlay, scale=False)  # as is, as cv2.imwrite wrote it
     run.add_figure(overlay_path)
     peak = np.unravel_index(np.argmax(heatmap), heatmap.shape)
+    stand_in = {"stands_in_for": STANDS_IN_FOR} if variant else {}
     return run.finish(
         {
+            **stand_in,
             "top_class": label,
             "top_score": score,
             "class_index": class_index,

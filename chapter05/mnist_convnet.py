@@ -10,9 +10,10 @@ Keras 2 -> Keras 3: `input_shape=(28, 28, 1)` on the first layer -> `keras.Input
 file first).
 
 Quick profile: 3 epochs instead of 5 (each takes about half a minute on 2 CPU cores; three
-already pass 99%).
+already pass 99%). Full is the notebook's: 5 epochs, batches of 64 (cell 11).
 
-Book: test accuracy 0.9913 (the text says 99.3%).
+Book (notebook 5.1): test accuracy 0.9913 (cell 14 prints 0.99129999999999996; the text says
+99.3%); 93,322 parameters (cell 8's summary; 55,744 of them in the convolutional part, cell 4).
 
 Run:  python chapter05/mnist_convnet.py [--profile smoke|quick|full]
 """
@@ -28,7 +29,10 @@ PROFILES = {
     "quick": {"epochs": 3, "train_samples": None, "test_samples": None},
     "full": {"epochs": 5, "train_samples": None, "test_samples": None},
 }
-BOOK = {"test_accuracy": 0.9913, "params": 93322}
+BOOK = {  # notebook 5.1
+    "test_accuracy": 0.9913,  # cell 14: 0.99129999999999996
+    "params": 93322,  # cell 8: Total params: 93,322
+}
 
 
 def build_model():
@@ -51,7 +55,7 @@ def build_model():
 
 def parse_args(argv=None):
     parser = flags.parser(__doc__, PROFILES)
-    parser.add_argument("--batch-size", type=flags.positive_int, default=64)
+    parser.add_argument("--batch-size", type=flags.positive_int, default=64)  # cell 11
     return flags.parse(parser, argv)
 
 

@@ -9,23 +9,27 @@ deeper ones become abstract ("cat ear", "cat eye"), and more of their channels s
 
 Keras 2 -> Keras 3, line by line:
   load_model("cats_and_dogs_small_2.h5") -> keras.models.load_model(<results>/chapter05/models/
-                                            dogs_vs_cats_augmentation.keras)  (--model), through
-                                            dlwp.models.load_model (a missing or broken file is
-                                            one line)
+                                            dogs_vs_cats_augmentation[.<profile>].keras)
+                                            (--model), through dlwp.models.load_model (a missing
+                                            or broken file is one line)
   image.load_img(path, target_size=(150, 150)); img_to_array; /255
                                          -> dlwp.images.load_image_array at the model's input
-                                            size; the model's own Rescaling layer does the /255
+                                            size (bilinear, Keras 3's default; Keras 2's load_img
+                                            resized nearest-neighbour: kept, see the README's
+                                            table); the model's own Rescaling layer does the /255
   models.Model(inputs=model.input, outputs=[layer.output for layer in model.layers[:8]])
                                          -> keras.Model(model.inputs, [the Conv2D/MaxPooling2D
                                             layers' outputs])  (our model also starts with its
                                             augmentation and Rescaling layers, which are skipped)
 
-The model comes from chapter05/dogs_vs_cats_augmentation.py (run it first); here it was trained at
-that script's quick-profile input size (96x96), so the maps are smaller than the book's 148x148.
-`--image` takes a file, or a path inside the data folder (default: the book's cat.1700.jpg;
-found by `dlwp.images.find_image`).
+The model comes from chapter05/dogs_vs_cats_augmentation.py, run first with the same `--profile`:
+`--profile full` reads the model the full profile trained, the book's (150x150 inputs, 100
+epochs); the quick profile reads the quick one, trained at 96x96, so its maps are smaller than the
+book's 148x148. `--image` takes a file, or a path inside the data folder (default: the book's
+cat.1700.jpg; found by `dlwp.images.find_image`).
 
-Book: 8 layers shown; the first layer's activation has shape (1, 148, 148, 32).
+Book (notebook 5.4): 8 layers shown (cell 9: `model.layers[:8]`); the first layer's activation
+has shape (1, 148, 148, 32) (cell 13).
 
 Run:  python chapter05/visualize_activations.py [--model PATH.keras] [--image PATH]
 """
@@ -41,14 +45,25 @@ from dlwp import flags, images, results
 from dlwp.errors import UserError
 from dlwp.models import load_model
 
-BOOK = {"layers_shown": 8, "first_layer_activation_shape": [1, 148, 148, 32]}
+BOOK = {  # notebook 5.4
+    "layers_shown": 8,  # cell 9: layer_outputs = [layer.output for layer in model.layers[:8]]
+    "first_layer_activation_shape": [1, 148, 148, 32],  # cell 13
+}
 MAX_LAYERS = 8  # the book's: the four Conv2D and four MaxPooling2D layers
-IMAGES_PER_ROW = 16
-DEFAULT_MODEL = "chapter05/models/dogs_vs_cats_augmentation.keras"  # under --output-dir
-DEFAULT_IMAGE = "datasets/dogs-vs-cats/train/cat.1700.jpg"  # the book's test picture
-HOW_TO_MAKE = (
-    "run chapter05/dogs_vs_cats_augmentation.py first, or pass --model PATH to a saved .keras model"
-)
+IMAGES_PER_ROW = 16  # cell 19
+DEFAULT_IMAGE = "datasets/dogs-vs-cats/train/cat.1700.jpg"  # the book's test picture (cell 5)
+
+
+def default_model(profile: str) -> str:
+    """The model dogs_vs_cats_augmentation.py saves with `--profile profile`, under --output-dir."""
+    return f"chapter05/models/dogs_vs_cats_augmentation{results.profile_suffix(profile)}.keras"
+
+
+def how_to_make(profile: str) -> str:
+    return (
+        f"run chapter05/dogs_vs_cats_augmentation.py --profile {profile} first, or pass "
+        "--model PATH to a saved .keras model"
+    )
 
 
 def activation_model(model, max_layers=MAX_LAYERS):
@@ -104,7 +119,8 @@ def plot_grids(names, grids, image):
 def parse_args(argv=None):
     parser = flags.parser(__doc__, None)
     parser.add_argument(
-        "--model", help=f"a saved .keras model (default <output-dir>/{DEFAULT_MODEL})"
+        "--model",
+        help=f"a saved .keras model (default <output-dir>/{default_model('<profile>')})",
     )
     parser.add_argument("--image", default=DEFAULT_IMAGE, help="an image file or data-folder path")
     return flags.parse(parser, argv)
@@ -116,8 +132,8 @@ def main(argv=None):
     run = results.Run(__file__, args, "Intermediate activations of the Dogs vs. Cats convnet", BOOK)
 
     # Model and input: the picture at the model's input size, as a batch of one
-    model_path = Path(args.model) if args.model else args.output_dir / DEFAULT_MODEL
-    model = load_model(model_path, HOW_TO_MAKE)
+    model_path = Path(args.model or args.output_dir / default_model(args.profile))
+    model = load_model(model_path, how_to_make(args.profile))
     image_path = images.find_image(args.data, args.image)
     height, width = model.input_shape[1:3]
     x = images.load_image_array(image_path, (height, width))[None]

@@ -21,14 +21,17 @@ VGG16's ImageNet weights are looked for under `<data>/models/` with Keras' file 
 default run stops with one clear error. `--base mobilenet` draws the filters of Keras'
 ImageNet MobileNet v1 (alpha 0.25) instead: layers conv_pw_1, conv_pw_3, conv_pw_5 and conv_pw_11
 (the pointwise convolutions, before batch normalization), on inputs scaled to [-1, 1] as that
-network was trained (`imagenet.rescaling`); results are labelled with it. `--model PATH` draws a
-saved model's own Conv2D layers (loaded by `dlwp.models.load_model`). `--weights none` is for
-smoke tests only.
+network was trained (`imagenet.rescaling`); results are labelled with it (`@mobilenet`).
+`--model PATH` draws a saved model's own Conv2D layers (loaded by `dlwp.models.load_model`;
+`@model`). Neither variant has the book's numbers beside it (the book drew VGG16's filters); the
+metric `stands_in_for` says what it replaces. `--weights none` is for smoke tests only.
 
 Quick profile: as full, the book's grids: the first 64 filters of each layer (fewer where the
-layer has fewer), 64x64 patterns, 40 steps.
+layer has fewer), 64x64 patterns, 40 steps of 1, in an 8x8 grid with 5-pixel margins, filled
+column by column as the book's loop does (filter i + 8 j in row i, column j).
 
-Book (VGG16): 4 grids of 64 filter patterns (block1_conv1 ... block4_conv1).
+Book (notebook 5.4, the filter-visualization cells, 23-39 in a fork's copy; they print no
+number): 4 grids of 64 filter patterns, VGG16's block1_conv1 ... block4_conv1.
 
 Run:  python chapter05/visualize_filters.py [--base vgg16|mobilenet] [--weights ...] [--model PATH]
 """
@@ -52,7 +55,11 @@ PROFILES = {
     "quick": {"filters": 64, "size": 64, "steps": 40},
     "full": {"filters": 64, "size": 64, "steps": 40},
 }
-BOOK = {"layers": ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1"], "filters": 64}
+BOOK = {  # notebook 5.4, the grid cell's loop: for layer_name in [...]: ... range(8) x range(8)
+    "layers": ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1"],
+    "filters": 64,
+}
+STANDS_IN_FOR = "the book's ImageNet VGG16 (block1_conv1 ... block4_conv1)"
 # --base: the book's VGG16 or a small stand-in, as (Keras application, its options, what a wrong
 # weights file is named as)
 APPLICATIONS = {
@@ -114,12 +121,13 @@ def deprocess_image(x):
 
 
 def pattern_grid(patterns, per_row=8, margin=5):
-    """Images (n, s, s, 3) uint8 -> one grid image with black margins, as in the book."""
+    """Images (n, s, s, 3) uint8 -> one grid image with black margins, as in the book: filled
+    column by column (the book puts filter i + 8 j in row i, column j)."""
     n, size = len(patterns), patterns.shape[1]
     rows = -(-n // per_row)
     grid = np.zeros((rows * size + (rows - 1) * margin, per_row * size + (per_row - 1) * margin, 3))
     for i, pattern in enumerate(patterns):
-        r, c = divmod(i, per_row)
+        c, r = divmod(i, rows)
         top, left = r * (size + margin), c * (size + margin)
         grid[top : top + size, left : left + size] = pattern
     return grid.astype("uint8")
@@ -141,7 +149,8 @@ def main(argv=None):
     keras.utils.set_random_seed(args.seed)
     variant = "model" if args.model else (None if args.base == "vgg16" else args.base)
     network = Path(args.model).name if args.model else f"the ImageNet {args.base}"
-    run = results.Run(__file__, args, f"Filter patterns of {network}", BOOK, variant=variant)
+    book = BOOK if variant is None else dict.fromkeys(BOOK)  # the book drew VGG16's filters
+    run = results.Run(__file__, args, f"Filter patterns of {network}", book, variant=variant)
 
     # Model
     if args.model:
@@ -186,8 +195,10 @@ def main(argv=None):
         ax.axis("off")
     fig.tight_layout()
     run.save_figure(fig, ".png")
+    stand_in = {"stands_in_for": STANDS_IN_FOR} if variant else {}
     return run.finish(
         {
+            **stand_in,
             "layers": names,
             "filters": max(counts.values()),
             "filters_per_layer": counts,

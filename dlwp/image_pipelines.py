@@ -11,6 +11,11 @@ layer turns them into floats):
         batch_size=None, shuffle=False, verbose=False)
     train_ds = image_pipelines.in_memory(train_ds, batch_size=20, shuffle_seed=args.seed)
 
+`augmented` maps Keras preprocessing layers over the training batches, as the book's
+`ImageDataGenerator(rotation_range=40, ...)` transformed each batch it yielded:
+
+    train_ds = image_pipelines.augmented(train_ds, data_augmentation())
+
 `throughput` measures such a pipeline: images per second of its first (decoding) pass and of a
 second (cached) one.
 """
@@ -44,6 +49,25 @@ def in_memory(dataset, batch_size: int, shuffle_seed: int | None = None):
     if shuffle_seed is not None:
         ds = ds.shuffle(SHUFFLE_BUFFER, seed=shuffle_seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def augmented(dataset, augment, repeat: bool = False):
+    """Batches of (uint8 images, labels) -> (`augment(images as float32, training=True)`, labels).
+
+    `augment` (e.g. a Sequential of RandomRotation, RandomZoom, ...) draws new transformations
+    for every batch, on every pass. `repeat=True` makes the stream endless, for
+    `fit(steps_per_epoch=...)` when an epoch is not one pass over the data (the book's
+    generators never ended). Batches are prefetched.
+    """
+    import tensorflow as tf
+
+    ds = dataset.map(
+        lambda x, y: (augment(tf.cast(x, "float32"), training=True), y),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
+    if repeat:
+        ds = ds.repeat()
+    return ds.prefetch(tf.data.AUTOTUNE)
 
 
 def throughput(dataset) -> dict:

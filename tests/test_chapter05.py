@@ -1,7 +1,9 @@
 """Chapter 5: mnist_convnet, dogs_vs_cats_prepare, dogs_vs_cats_from_scratch,
 dogs_vs_cats_augmentation, vgg16_feature_extraction, vgg16_feature_extraction_augmented,
 vgg16_fine_tuning, visualize_activations, visualize_filters, grad_cam: unit tests of the named
-functions, every script's full-profile model pinned (layers, optimizer, loss, frozen weights), a
+functions, every script's full-profile model pinned (layers, optimizer, loss, frozen weights), every
+BOOK number and every full model's parameter count against the notebooks' (by cell), the book's
+augmentation measured (Keras 2's shear and zoom), variants kept apart from the book's numbers, a
 smoke run of every script on tiny JPEG folders, the book's copy loop against
 `dlwp.data.dogs_vs_cats.prepare_split`, the in-memory image pipeline, bad input (one line, exit
 status 1, the results folder as it was), and a real-data tier."""
@@ -100,6 +102,20 @@ def _ink(png: Path) -> float:
     """The fraction of a saved image's pixels that are not white: ~0 when nothing is drawn."""
     pixels = np.asarray(Image.open(png).convert("RGB"))
     return float((pixels.min(axis=-1) < 235).mean())
+
+
+def _the_books(result, module):
+    """A run of the book's network: the book's numbers stand beside metrics of the same names."""
+    assert result["variant"] is None and result["book"] == module.BOOK
+    assert set(module.BOOK) <= set(result["metrics"]) and "stands_in_for" not in result["metrics"]
+
+
+def _a_stand_in(result, module):
+    """A variant (another network or image): no book number beside it, and a note on what it
+    stands in for."""
+    assert result["variant"] and result["book"] == dict.fromkeys(module.BOOK)
+    assert result["metrics"]["stands_in_for"] == module.STANDS_IN_FOR
+    assert set(module.BOOK) <= set(result["metrics"])
 
 
 @pytest.fixture
@@ -310,6 +326,175 @@ def test_transfer_learning_full_profiles_are_the_books():
     assert len(model.trainable_weights) == 4
     ft.set_trainable_from(conv_base, ft.FINE_TUNE_FROM["mobilenet"])
     assert len(model.trainable_weights) == 2 + 4  # two conv kernels: batch norm stays frozen
+
+
+# ---- the notebooks' numbers ----------------------------------------------------------------------
+
+# Every BOOK number is what a 1st-edition notebook printed (Keras 2.0.8), by cell (0-based index in
+# the notebook's `cells`); "best" is the first epoch that reached the best val_acc.
+NOTEBOOK_NUMBERS = {
+    mnist_convnet: {
+        "test_accuracy": 0.9913,  # 5.1, cell 14: 0.99129999999999996
+        "params": 93322,  # 5.1, cell 8: Total params: 93,322
+    },
+    dogs_vs_cats_prepare: {  # 5.2, cells 8-13: "total training cat images: 1000", ...
+        "train/cats": 1000,
+        "train/dogs": 1000,
+        "validation/cats": 500,
+        "validation/dogs": 500,
+        "test/cats": 500,
+        "test/dogs": 500,
+    },
+    dogs_vs_cats_from_scratch: {  # 5.2, cell 26: 30 epochs
+        "best_val_accuracy": 0.731,  # val_acc 0.7310 at epoch 28
+        "best_val_epoch": 28,
+        "final_val_accuracy": 0.724,  # epoch 30: val_acc 0.7240
+        "final_train_accuracy": 0.9895,  # epoch 30: acc 0.9895
+    },
+    dogs_vs_cats_augmentation: {  # 5.2, cell 39: 100 epochs
+        "best_val_accuracy": 0.846,  # val_acc 0.8460 at epoch 99
+        "best_val_epoch": 99,
+        "final_val_accuracy": 0.8439,  # epoch 100
+    },
+    vgg16_feature_extraction: {  # 5.3, cell 12: 30 epochs
+        "best_val_accuracy": 0.903,  # val_acc 0.9030, first at epoch 20
+        "best_val_epoch": 20,
+        "final_val_accuracy": 0.903,  # epoch 30
+        "test_accuracy": None,  # not evaluated
+    },
+    vgg16_feature_extraction_augmented: {
+        "best_val_accuracy": 0.979,  # 5.3, cell 24: val_acc 0.9790 at epoch 15 of 30
+        "best_val_epoch": 15,
+        "final_val_accuracy": 0.951,  # cell 24: epoch 30
+        "test_accuracy": None,  # not evaluated
+        "trainable_weights_before_freezing": 30,  # cell 20
+        "trainable_weights_after_freezing": 4,  # cell 22
+    },
+    vgg16_fine_tuning: {
+        "test_accuracy": 0.968,  # 5.3, cell 42: test acc: 0.967999992371
+        "best_val_accuracy": 0.983,  # cell 35: val_acc 0.9830 at epoch 30 of 100
+        "best_val_epoch": 30,
+        "final_val_accuracy": 0.975,  # cell 35: epoch 100
+        "val_accuracy_before_fine_tuning": 0.951,  # cell 24: epoch 30 on the frozen base
+    },
+    visualize_activations: {
+        "layers_shown": 8,  # 5.4, cell 9: model.layers[:8]
+        "first_layer_activation_shape": [1, 148, 148, 32],  # 5.4, cell 13
+    },
+    visualize_filters: {  # 5.4's grid loop (prints nothing): 4 layers, 8 x 8 filters
+        "layers": ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1"],
+        "filters": 64,
+    },
+    grad_cam: {
+        "top_class": "African_elephant",  # 5.4, cell 46: ('n02504458', 'African_elephant', ...)
+        "top_score": 0.9094,  # 5.4, cell 46: 0.90942144
+        "class_index": 386,  # 5.4, cell 48: np.argmax(preds[0])
+    },
+}
+
+
+def test_every_book_number_is_the_notebooks():
+    scripts = {script.stem for script in SCRIPTS} - {"__init__"}
+    assert {module.__name__.split(".")[-1] for module in NOTEBOOK_NUMBERS} == scripts
+    for module, numbers in NOTEBOOK_NUMBERS.items():
+        assert module.BOOK == numbers, module.__name__
+        assert list(module.BOOK) == list(numbers), module.__name__  # the table's row order
+
+
+def _full_args(module):
+    return module.parse_args(["--profile", "full"])
+
+
+def _vgg16_base(module, size=None):
+    """The script's VGG16 conv base, at its input size, without weights (counting only)."""
+    application, options, _ = module.APPLICATIONS["vgg16"]
+    size = size or module.IMAGE_SIZE["vgg16"]
+    return application(weights=None, include_top=False, input_shape=(size, size, 3), **options)
+
+
+def _augmentation_full_model():
+    args = _full_args(dogs_vs_cats_augmentation)
+    return dogs_vs_cats_augmentation.build_model(args.image_size, args.learning_rate)
+
+
+def _feature_classifier():
+    shape = _vgg16_base(vgg16_feature_extraction).output_shape[1:]
+    return vgg16_feature_extraction.build_classifier(shape)
+
+
+def _on_the_base(module):
+    return module.build_model(
+        _vgg16_base(module), imagenet.rescaling("vgg16"), module.IMAGE_SIZE["vgg16"]
+    )
+
+
+# Every full model's parameter count is the notebook's: the "Total params" of the summary the
+# notebook prints, or where it prints none, the count its listing implies. Keras 3's Input and
+# Rescaling layers hold no weights; VGG16 is built with weights=None (the count is the same).
+FULL_MODELS = {
+    "mnist_convnet": mnist_convnet.build_model,
+    "dogs_vs_cats_from_scratch": lambda: dogs_vs_cats_from_scratch.build_model(
+        _full_args(dogs_vs_cats_from_scratch).image_size
+    ),
+    "dogs_vs_cats_augmentation": _augmentation_full_model,
+    "vgg16_feature_extraction": _feature_classifier,  # the model the notebook trains
+    "vgg16_feature_extraction_augmented": lambda: _on_the_base(vgg16_feature_extraction_augmented),
+    "vgg16_fine_tuning": lambda: _on_the_base(vgg16_fine_tuning),
+    # what its full profile loads: the augmentation script's full model
+    "visualize_activations": _augmentation_full_model,
+    "visualize_filters": lambda: _vgg16_base(visualize_filters, _full_args(visualize_filters).size),
+    "grad_cam": lambda: keras.applications.VGG16(weights=None, include_top=True),
+}
+BOOK_PARAMS = {
+    # printed summaries
+    "mnist_convnet": 93322,  # 5.1, cell 8: Total params: 93,322
+    "dogs_vs_cats_from_scratch": 3453121,  # 5.2, cell 18: Total params: 3,453,121
+    # 5.2 prints no summary of its model 2 (cell 37); 5.4 cell 3 prints the one it saved
+    "dogs_vs_cats_augmentation": 3453121,  # 5.4, cell 3: Total params: 3,453,121
+    "vgg16_feature_extraction_augmented": 16812353,  # 5.3, cell 18: Total params: 16,812,353
+    "vgg16_fine_tuning": 16812353,  # the same model (5.3, cell 18), fine-tuned (cells 33-35)
+    "visualize_activations": 3453121,  # 5.4, cell 3: Total params: 3,453,121
+    # VGG16(include_top=False): 5.3, cell 6 prints 14,714,688 at 150x150; 5.4 builds it without
+    # an input shape for the filter patterns, and the count does not depend on the input size
+    "visualize_filters": 14714688,
+    # implied by the listing (no summary printed)
+    # 5.3, cell 12: Dense(256) on 4 * 4 * 512 features, Dropout, Dense(1)
+    "vgg16_feature_extraction": 4 * 4 * 512 * 256 + 256 + 256 + 1,
+    # 5.4, cell 42: VGG16(weights="imagenet") with its classifier: the conv base, fc1 on the
+    # 7 x 7 x 512 map, fc2, 1,000 predictions
+    "grad_cam": 14714688 + (7 * 7 * 512 * 4096 + 4096) + (4096 * 4096 + 4096) + 4096 * 1000 + 1000,
+}
+
+
+def test_book_params_table_covers_every_model_and_adds_up():
+    names = {module.__name__.split(".")[-1] for module in NOTEBOOK_NUMBERS}
+    assert set(BOOK_PARAMS) == set(FULL_MODELS) == names - {"dogs_vs_cats_prepare"}  # no model
+    assert BOOK_PARAMS["vgg16_feature_extraction"] == 2097665
+    assert BOOK_PARAMS["grad_cam"] == 138357544
+    # 5.3 cell 18's rows: vgg16 14,714,688 + dense 2,097,408 + dense 257; the same classifier
+    # on the base, which the feature-extraction script saves with it
+    assert 14714688 + BOOK_PARAMS["vgg16_feature_extraction"] == 16812353
+
+
+@pytest.mark.parametrize("name", BOOK_PARAMS)
+def test_full_model_has_the_notebooks_parameter_count(name):
+    assert FULL_MODELS[name]().count_params() == BOOK_PARAMS[name]
+
+
+def test_the_notebooks_summaries_row_by_row():
+    """The per-layer rows and the frozen counts the notebooks print."""
+    model = mnist_convnet.build_model()
+    assert sum(layer.count_params() for layer in model.layers[:5]) == 55744  # 5.1, cell 4
+    model = _augmentation_full_model()  # 5.4, cell 3: dense_3 3,211,776, dense_4 513
+    assert [layer.count_params() for layer in model.layers if layer.weights][-2:] == [3211776, 513]
+    model = _on_the_base(vgg16_feature_extraction_augmented)
+    counts = [layer.count_params() for layer in model.layers if layer.weights]
+    assert counts == [14714688, 2097408, 257]  # 5.3, cell 18: vgg16, dense_3, dense_4
+    conv_base = model.layers[1]
+    conv_base.trainable = False  # 5.3, cell 31: Trainable params: 0, Non-trainable: 14,714,688
+    trainable = sum(int(np.prod(w.shape)) for w in conv_base.trainable_weights)
+    frozen = sum(int(np.prod(w.shape)) for w in conv_base.non_trainable_weights)
+    assert (trainable, frozen) == (0, 14714688)
 
 
 def test_imagenet_rescaling_per_base():
@@ -550,7 +735,15 @@ def test_augmentation_layers_and_preview():
         "RandomZoom",
         "RandomFlip",
     ]
-    assert augment.layers[0].factor == (-40 / 360, 40 / 360)
+    assert augment.layers[0].factor == (-40 / 360, 40 / 360)  # rotation_range=40 (degrees)
+    assert (augment.layers[1].height_factor, augment.layers[1].width_factor) == (0.2, 0.2)
+    shear, zoom = augment.layers[2], augment.layers[3]
+    assert shear.y_factor == (-0.2, 0.2) and [abs(f) for f in shear.x_factor] == [0, 0]
+    assert (zoom.height_lower, zoom.height_upper) == (-0.2, 0.2)
+    assert (zoom.width_lower, zoom.width_upper) == (-0.2, 0.2)  # x drawn apart from y
+    assert augment.layers[4].mode == "horizontal"
+    for layer in augment.layers[:4]:  # Keras 2's fill_mode and its order=0 resampling
+        assert (layer.fill_mode, layer.interpolation) == ("nearest", "nearest")
     image = np.tile(np.linspace(0, 255, 32, dtype="float32")[None, :, None], (32, 1, 3))
     image[8:16, 4:12] = [255, 0, 0]
     fig, copies = dogs_vs_cats_augmentation.preview_augmentation(augment, image, copies=3)
@@ -577,6 +770,71 @@ def test_the_augmentation_is_the_same_in_every_script():
     book = normalized(dogs_vs_cats_augmentation.data_augmentation())
     assert normalized(vgg16_feature_extraction_augmented.data_augmentation()) == book
     assert normalized(vgg16_fine_tuning.data_augmentation()) == book
+
+
+def _blob_centres(images, values, size=3):
+    """The centre (row, column) of each value's pixels in each image (n, h, w, 1)."""
+    centres = np.zeros((len(images), len(values), 2))
+    for i, image in enumerate(np.asarray(images)[..., 0]):
+        for j, value in enumerate(values):
+            rows, cols = np.nonzero(np.isclose(image, value))
+            assert len(rows) > 0, f"blob {value} left image {i}"
+            centres[i, j] = rows.mean(), cols.mean()
+    return centres
+
+
+def _blobs(points, side=101):
+    """An image (1, side, side, 1), zero but for a 3x3 blob of value k + 1 at points[k]."""
+    image = np.zeros((1, side, side, 1), "float32")
+    for k, (r, c) in enumerate(points):
+        image[0, r - 1 : r + 2, c - 1 : c + 2] = k + 1
+    return image
+
+
+def test_the_shear_is_keras2s_vertical_shear_of_slope_up_to_sin_0_2():
+    """Keras 2.0.8's shear_range=0.2 is an angle s in [-0.2, 0.2] radians applied as
+    [[1, -sin s], [0, cos s]] on (row, column): each column moves vertically by sin(s) times
+    its x. RandomShear(y_factor=0.2) does the same with a slope drawn in [-0.2, 0.2]."""
+    keras.utils.set_random_seed(3)
+    shear = dogs_vs_cats_augmentation.data_augmentation().layers[2]
+    images = np.repeat(_blobs([(50, 20), (50, 80)]), 40, axis=0)
+    centres = _blob_centres(shear(images, training=True), [1, 2])
+    assert np.allclose(centres[:, :, 1], [20, 80])  # the columns stay where they were
+    slopes = (centres[:, 1, 0] - centres[:, 0, 0]) / 60  # rows move in proportion to x
+    assert np.abs(slopes).max() <= 0.2 + 1 / 60  # up to sin(0.2) = 0.199, to a pixel
+    assert slopes.min() < -0.12 and slopes.max() > 0.12  # both ways, the whole range
+    assert np.abs(slopes).max() > np.sin(0.2) - 0.03
+
+
+def test_the_zoom_draws_x_and_y_apart_as_keras2():
+    """zoom_range=0.2: Keras 2 draws the x and y zoom independently in [0.8, 1.2]."""
+    keras.utils.set_random_seed(4)
+    zoom = dogs_vs_cats_augmentation.data_augmentation().layers[3]
+    images = np.repeat(_blobs([(50, 50), (20, 20)]), 40, axis=0)
+    centres = _blob_centres(zoom(images, training=True), [1, 2])
+    assert np.allclose(centres[:, 0], [50, 50])  # the centre stays
+    scale_y = (50 - centres[:, 1, 0]) / 30  # an offset of 30 pixels, divided by each zoom
+    scale_x = (50 - centres[:, 1, 1]) / 30
+    for scale in (scale_y, scale_x):
+        assert (scale > 1 / 1.2 - 0.04).all() and (scale < 1 / 0.8 + 0.04).all()
+    assert np.abs(scale_y - scale_x).max() > 0.1  # the aspect ratio changes
+
+
+def test_augmented_batches_are_new_every_pass(ch5_data, tmp_path):
+    base, _ = dogs_vs_cats.prepare_split(_folders(ch5_data, tmp_path / "cache"), SMOKE_SPLIT)
+    batches = image_pipelines.in_memory(_read_folder(base / "test", 24), batch_size=3)
+    keras.utils.set_random_seed(0)
+    augment = dogs_vs_cats_augmentation.data_augmentation()
+    train_ds = image_pipelines.augmented(batches, augment)
+    first, second = ([x.numpy() for x, _ in train_ds] for _ in range(2))
+    assert [len(x) for x in first] == [3, 3] and first[0].dtype == np.float32
+    assert all(np.abs(a - b).mean() > 1 for a, b in zip(first, second))
+    originals = np.concatenate([x.numpy() for x, _ in batches]).astype("float32")
+    assert all(np.abs(a - originals[i]).mean() > 1 for i, a in enumerate(np.concatenate(first)))
+    labels = [y.numpy().ravel().tolist() for _, y in train_ds]
+    assert labels == [[0, 0, 0], [1, 1, 1]]  # labels pass through, in order
+    endless = image_pipelines.augmented(batches, augment, repeat=True)
+    assert [y.numpy().ravel().tolist() for _, y in endless.take(5)] == labels * 2 + labels[:1]
 
 
 def test_augmentation_smoke(ch5_data, out_dir):
@@ -628,6 +886,7 @@ def test_feature_extraction_smoke(ch5_data, out_dir):
     }
     assert result["exercise"] == "chapter05/vgg16_feature_extraction@mobilenet"
     assert result["variant"] == "mobilenet" and math.isfinite(m["test_loss"])
+    _a_stand_in(result, vgg16_feature_extraction)
     assert (out_dir / "chapter05" / "vgg16_feature_extraction@mobilenet.smoke.json").exists()
     model = keras.models.load_model(out_dir / m["model_file"])  # base + classifier
     assert model.input_shape == (None, 32, 32, 3) and model.output_shape == (None, 1)
@@ -647,6 +906,7 @@ def test_feature_extraction_augmented_smoke_counts_like_the_book(ch5_data, out_d
     assert m["trainable_weights_before_freezing"] == 30  # the book's counts, VGG16
     assert m["trainable_weights_after_freezing"] == 4
     assert result["variant"] is None and math.isfinite(m["test_loss"])
+    _the_books(result, vgg16_feature_extraction_augmented)  # VGG16: the book's numbers beside
     model = keras.models.load_model(out_dir / m["model_file"])  # what main trained
     assert _layers(model) == [RESCALE_255, *ON_THE_BASE] and model.layers[1].name == "vgg16"
     assert _compiled(model) == ("RMSprop", 2e-5, "binary_crossentropy")
@@ -684,6 +944,7 @@ def test_fine_tuning_smoke(ch5_data, out_dir):
         [first, 0.8 * first + 0.2 * second], abs=1e-4
     )
     assert (out_dir / "chapter05" / "vgg16_fine_tuning@mobilenet.smoke_curves.png").exists()
+    _a_stand_in(result, vgg16_fine_tuning)
     model = keras.models.load_model(out_dir / m["model_file"])  # what main fine-tuned
     assert _layers(model) == [("Rescaling", 1 / 127.5, -1.0), *ON_THE_BASE]
     assert _compiled(model) == ("RMSprop", 1e-5, "binary_crossentropy")
@@ -719,8 +980,16 @@ def test_visualize_activations_smoke(ch5_data, out_dir, tiny_convnet):
 def test_visualize_activations_default_model_and_errors(ch5_data, out_dir, tiny_convnet):
     with pytest.raises(UserError, match="no trained model at") as exc:
         visualize_activations.main(smoke_args(ch5_data, out_dir))
-    assert "run chapter05/dogs_vs_cats_augmentation.py first" in exc.value.fix
-    default = out_dir / visualize_activations.DEFAULT_MODEL
+    assert "run chapter05/dogs_vs_cats_augmentation.py --profile smoke first" in exc.value.fix
+    # each profile reads the model of the same profile: full, the book's (150x150, 100 epochs)
+    assert visualize_activations.default_model("full") == (
+        "chapter05/models/dogs_vs_cats_augmentation.full.keras"
+    )
+    assert visualize_activations.default_model("quick") == (
+        "chapter05/models/dogs_vs_cats_augmentation.keras"
+    )
+    default = out_dir / visualize_activations.default_model("smoke")
+    assert default.name == "dogs_vs_cats_augmentation.smoke.keras"
     default.parent.mkdir(parents=True)
     default.write_bytes(b"not a model")
     with pytest.raises(BadData, match="not a loadable Keras model"):
@@ -728,7 +997,7 @@ def test_visualize_activations_default_model_and_errors(ch5_data, out_dir, tiny_
     shutil.copyfile(tiny_convnet, default)
     args = smoke_args(ch5_data, out_dir, "--image", "datasets/dogs-vs-cats/train/dog.0.jpg")
     m = visualize_activations.main(args)["metrics"]
-    assert m["model"] == "chapter05/models/dogs_vs_cats_augmentation.keras"
+    assert m["model"] == "chapter05/models/dogs_vs_cats_augmentation.smoke.keras"
     with pytest.raises(UserError, match="--image no/such.jpg: no such file"):
         visualize_activations.main(smoke_args(ch5_data, out_dir, "--image", "no/such.jpg"))
 
@@ -782,11 +1051,13 @@ def test_visualize_filters_smoke(ch5_data, out_dir, tiny_convnet):
     m = result["metrics"]
     assert m["layers"] == visualize_filters.LAYERS["mobilenet"] and m["filters"] == 4
     assert _ink(out_dir / "chapter05" / "visualize_filters@mobilenet.smoke.png") > 0.3
+    _a_stand_in(result, visualize_filters)
     _no_machine_paths(result, ch5_data, out_dir)
-    m = visualize_filters.main(smoke_args(ch5_data, out_dir, "--model", str(tiny_convnet)))[
-        "metrics"
-    ]
+    result = visualize_filters.main(smoke_args(ch5_data, out_dir, "--model", str(tiny_convnet)))
+    m = result["metrics"]
     assert len(m["layers"]) == 4 and all(n.startswith("conv2d") for n in m["layers"])
+    assert result["exercise"] == "chapter05/visualize_filters@model"
+    _a_stand_in(result, visualize_filters)
     with pytest.raises(UserError, match="has no layer 'nope'"):
         visualize_filters.main(
             smoke_args(ch5_data, out_dir, "--model", str(tiny_convnet), "--layers", "nope")
@@ -863,6 +1134,7 @@ def test_grad_cam_vgg16_smoke(ch5_data, out_dir):
     names = {386: "African_elephant"}
     assert m["top_class"] == names.get(m["class_index"], f"class_{m['class_index']}")
     assert m["image"] == "datasets/images/creative_commons_elephant.jpg"
+    _the_books(result, grad_cam)  # VGG16 on the elephant: the book's numbers beside
     assert _ink(out_dir / "chapter05" / "grad_cam.smoke_heatmap.png") > 0.3
     # the overlay is the photo plus 40% of a jet color (its largest channel is 0.5 or more)
     photo = load_image_array(ch5_data / m["image"])
@@ -889,6 +1161,7 @@ def test_grad_cam_model_smoke(ch5_data, out_dir, tiny_convnet):
     assert m["top_class"] == ("dog" if p_dog > 0.5 else "cat")
     assert m["top_score"] == pytest.approx(max(p_dog, 1 - p_dog), abs=1e-5)
     assert result["exercise"] == "chapter05/grad_cam@tiny_convnet"
+    _a_stand_in(result, grad_cam)
     with pytest.raises(UserError, match="no trained model"):
         grad_cam.main(smoke_args(ch5_data, out_dir, "--model", str(out_dir / "none.keras")))
 
