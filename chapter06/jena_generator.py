@@ -139,13 +139,7 @@ def main(argv=None):
 
     # The book's generators over its index ranges (listing 6.34; vectorized), one batch's shapes
     train_gen, val_gen, _, val_steps, test_steps = timeseries.book_generators(
-        data,
-        lookback=args.lookback,
-        step=args.step,
-        delay=args.delay,
-        batch_size=args.batch_size,
-        train_end=args.train_end,
-        val_end=args.val_end,
+        data, **timeseries.settings(args)
     )
     samples, targets = next(train_gen)
     print(f"samples {samples.shape}, targets {targets.shape}")

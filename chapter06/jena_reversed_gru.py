@@ -33,8 +33,8 @@ from keras import layers
 
 from dlwp import flags, results, timeseries
 from dlwp.data import jena
-from dlwp.history import best_epoch, curves
-from dlwp.timeseries import BOOK_SETTINGS, TEMPERATURE
+from dlwp.history import curves
+from dlwp.timeseries import BOOK_SETTINGS
 
 SMOKE = {"lookback": 60, "step": 6, "delay": 12, "batch_size": 16, "train_end": 500, "val_end": 800}
 PROFILES = {
@@ -86,13 +86,7 @@ def main(argv=None):
     _, float_data = jena.load(args.data)
     data, _, std = timeseries.normalize(float_data, args.train_end)
     train_gen, val_gen, _, val_steps, _ = timeseries.book_generators(
-        data,
-        lookback=args.lookback,
-        step=args.step,
-        delay=args.delay,
-        batch_size=args.batch_size,
-        train_end=args.train_end,
-        val_end=args.val_end,
+        data, **timeseries.settings(args)
     )
     train_gen_reverse, val_gen_reverse = reverse_order(train_gen), reverse_order(val_gen)
     val_steps = min(val_steps, args.val_steps or val_steps)
@@ -111,17 +105,7 @@ def main(argv=None):
         verbose=2,
     )
     run.save_figure(curves(history, ("loss",), "GRU(32), reversed, MAE"), "_mae.png")
-    best = best_epoch(history, "val_loss", mode="min")  # the loss is the MAE
-    return run.finish(
-        {
-            "best_val_mae": best["best_val_loss"],
-            "best_val_epoch": best["best_epoch"],
-            "final_val_mae": best["final_val_loss"],
-            "best_val_mae_celsius": best["best_val_loss"] * std[TEMPERATURE],
-            "history": best["history"],
-            "val_steps": val_steps,
-        }
-    )
+    return run.finish({**timeseries.mae_metrics(history, std), "val_steps": val_steps})
 
 
 if __name__ == "__main__":

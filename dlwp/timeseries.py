@@ -127,3 +127,25 @@ def naive_mae(val_gen, val_steps):
         samples, targets = next(val_gen)
         maes.append(np.mean(np.abs(samples[:, -1, TEMPERATURE] - targets)))
     return float(np.mean(maes))
+
+
+GENERATOR_SETTINGS = ("lookback", "step", "delay", "batch_size", "train_end", "val_end")
+
+
+def settings(args) -> dict:
+    """The generator settings among a script's parsed flags and profile, for `book_generators`."""
+    return {k: getattr(args, k) for k in GENERATOR_SETTINGS}
+
+
+def mae_metrics(history, std) -> dict:
+    """What every Jena network reports: the best and last validation MAE (its loss), the best
+    epoch, the best MAE in degrees Celsius (times the temperature's std), and the history."""
+    val = history.history["val_loss"]
+    best = int(np.argmin(val))
+    return {
+        "best_val_mae": float(val[best]),
+        "best_val_epoch": best + 1,
+        "final_val_mae": float(val[-1]),
+        "best_val_mae_celsius": float(val[best] * std[TEMPERATURE]),
+        "history": dict(history.history),
+    }
