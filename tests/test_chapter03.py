@@ -104,3 +104,16 @@ def test_boston_model_is_the_books():
     assert [layer.units for layer in model.layers] == [64, 64, 1]
     assert [layer.activation.__name__ for layer in model.layers] == ["relu", "relu", "linear"]
     assert type(model.optimizer).__name__ == "RMSprop" and model.loss == "mse"
+
+
+@pytest.mark.parametrize(
+    "build, params",
+    [
+        # the notebooks print no summary in chapter 3: the counts the listings imply
+        (imdb_binary_classification.build_model, 10000 * 16 + 16 + 16 * 16 + 16 + 16 + 1),  # 3.5
+        (reuters_newswires.build_model, 10000 * 64 + 64 + 64 * 64 + 64 + 64 * 46 + 46),  # 3.6
+        (lambda: boston_housing_kfold.build_model(13), 13 * 64 + 64 + 64 * 64 + 64 + 65),  # 3.7
+    ],
+)
+def test_chapter3_parameter_counts_are_the_listings(build, params):
+    assert build().count_params() == params
