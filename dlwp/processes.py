@@ -78,10 +78,22 @@ def stop(proc: subprocess.Popen, grace: float = 5.0) -> int:
                 break
         _signal(proc.pid, signal.SIGKILL, group=True)  # whatever is left in the group
     if session:
-        for pid in session_members(proc.pid):
-            if pid != proc.pid:
-                _signal(pid, signal.SIGKILL, group=False)
+        left = [pid for pid in session_members(proc.pid) if pid != proc.pid]
+        for pid in left:
+            _signal(pid, signal.SIGKILL, group=False)
+        deadline = time.monotonic() + grace  # a killed process takes a moment to be gone
+        while any(_running(pid) for pid in left) and time.monotonic() < deadline:
+            time.sleep(0.05)
     return proc.wait()
+
+
+def _running(pid: int) -> bool:
+    """Is `pid` a live process (not gone, not a zombie)?"""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
 
 
 def _is_session_leader(pid: int) -> bool:

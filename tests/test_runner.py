@@ -61,12 +61,12 @@ def run(fake_repo, *argv):
 
 
 def alive(pid):
+    """A live process (a zombie or a vanished one is dead)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
         return False
-    with open(f"/proc/{pid}/stat") as f:  # a zombie is dead
-        return f.read().rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def test_runner_survives_crash_and_hang_and_keeps_old_rows(fake_repo, capsys):
