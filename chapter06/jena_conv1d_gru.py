@@ -38,14 +38,13 @@ from keras import layers
 from dlwp import flags, results, timeseries
 from dlwp.data import jena
 from dlwp.history import curves
-from dlwp.timeseries import BOOK_SETTINGS
+from dlwp.timeseries import BOOK_SETTINGS, SMOKE_SETTINGS
 
-SMOKE = {"lookback": 60, "step": 6, "delay": 12, "batch_size": 16, "train_end": 500, "val_end": 800}
 # notebook 6.4, cell 14: the higher-resolution generators (lookback 720, step 3, delay 144,
 # batch 128, the same index ranges)
 STEP3 = {**BOOK_SETTINGS, "lookback": 720, "step": 3}
 PROFILES = {
-    "smoke": {"epochs": 1, "steps_per_epoch": 3, "val_steps": 2, **SMOKE, "step": 3},
+    "smoke": {"epochs": 1, "steps_per_epoch": 3, "val_steps": 2, **SMOKE_SETTINGS, "step": 3},
     "quick": {"epochs": 5, "steps_per_epoch": 200, "val_steps": 200, **STEP3},
     # full: notebook 6.4, cell 16 (val_steps None: all 775 validation batches)
     "full": {"epochs": 20, "steps_per_epoch": 500, "val_steps": None, **STEP3},

@@ -30,11 +30,10 @@ from keras import layers
 from dlwp import flags, results, timeseries
 from dlwp.data import jena
 from dlwp.history import curves
-from dlwp.timeseries import BOOK_SETTINGS
+from dlwp.timeseries import BOOK_SETTINGS, SMOKE_SETTINGS
 
-SMOKE = {"lookback": 60, "step": 6, "delay": 12, "batch_size": 16, "train_end": 500, "val_end": 800}
 PROFILES = {
-    "smoke": {"epochs": 1, "steps_per_epoch": 3, "val_steps": 2, **SMOKE},
+    "smoke": {"epochs": 1, "steps_per_epoch": 3, "val_steps": 2, **SMOKE_SETTINGS},
     # quick: fewer and shorter epochs on the book's data layout (validation on 200 batches)
     "quick": {"epochs": 5, "steps_per_epoch": 200, "val_steps": 200, **BOOK_SETTINGS},
     # full: notebook 6.3, cells 17 (generators) and 24 (epochs=20, steps_per_epoch=500)

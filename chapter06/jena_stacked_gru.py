@@ -44,11 +44,16 @@ from dlwp import flags, results, timeseries
 from dlwp.data import jena
 from dlwp.errors import UserError
 from dlwp.history import curves
-from dlwp.timeseries import BOOK_SETTINGS
+from dlwp.timeseries import BOOK_SETTINGS, SMOKE_SETTINGS
 
-SMOKE = {"lookback": 60, "step": 6, "delay": 12, "batch_size": 16, "train_end": 500, "val_end": 800}
 PROFILES = {
-    "smoke": {"epochs": 1, "steps_per_epoch": 3, "val_steps": 2, "recurrent_dropout": 0.5, **SMOKE},
+    "smoke": {
+        "epochs": 1,
+        "steps_per_epoch": 3,
+        "val_steps": 2,
+        "recurrent_dropout": 0.5,
+        **SMOKE_SETTINGS,
+    },
     # quick: ~0.34 s per training step here (see above): 4 x 150 steps + validation, ~4-5 min
     "quick": {
         "epochs": 4,

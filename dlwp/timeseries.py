@@ -13,6 +13,15 @@ from numpy.lib.stride_tricks import sliding_window_view
 from dlwp.errors import UserError
 
 TEMPERATURE = 1  # column of "T (degC)" once "Date Time" is dropped
+# a few hundred rows of a made-for-tests CSV: what every Jena script's smoke profile uses
+SMOKE_SETTINGS = {
+    "lookback": 60,
+    "step": 6,
+    "delay": 12,
+    "batch_size": 16,
+    "train_end": 500,
+    "val_end": 800,
+}
 BOOK_SETTINGS = {
     "lookback": 1440,
     "step": 6,
