@@ -14,6 +14,7 @@ from keras import layers
 
 from dlwp import flags, results
 from dlwp.data import mnist
+from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 PROFILES = {
     "smoke": {"epochs": 1, "train_samples": 512, "test_samples": 256},
@@ -37,7 +38,11 @@ def build_model():
             layers.Dense(10, activation="softmax"),
         ]
     )
-    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(epsilon=KERAS2_RMSPROP_EPSILON),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     return model
 
 

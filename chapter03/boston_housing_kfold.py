@@ -24,6 +24,7 @@ from matplotlib.figure import Figure
 from dlwp import flags, results
 from dlwp.data import boston_housing
 from dlwp.history import smooth_curve
+from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 PROFILES = {
     "smoke": {"epochs": 2, "batch_size": 16, "final_epochs": 2, "curve_epochs": None},
@@ -63,7 +64,11 @@ def build_model(num_features):
             layers.Dense(1),
         ]
     )
-    model.compile(optimizer="rmsprop", loss="mse", metrics=["mae"])
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(epsilon=KERAS2_RMSPROP_EPSILON),
+        loss="mse",
+        metrics=["mae"],
+    )
     return model
 
 

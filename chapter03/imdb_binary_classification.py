@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 
 from dlwp import flags, results
 from dlwp.data import imdb
+from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 PROFILES = {
     "smoke": {"epochs": 2, "final_epochs": 1, "train_samples": 600, "val_samples": 200},
@@ -54,7 +55,11 @@ def build_model():
             layers.Dense(1, activation="sigmoid"),
         ]
     )
-    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(epsilon=KERAS2_RMSPROP_EPSILON),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+    )
     return model
 
 

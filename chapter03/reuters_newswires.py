@@ -24,6 +24,7 @@ from keras import layers
 
 from dlwp import flags, results
 from dlwp.data import reuters
+from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 PROFILES = {
     "smoke": {"epochs": 2, "final_epochs": 1, "train_samples": 600, "val_samples": 200},
@@ -65,7 +66,11 @@ def build_model(middle_units=64):
             layers.Dense(NUM_CLASSES, activation="softmax"),
         ]
     )
-    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(epsilon=KERAS2_RMSPROP_EPSILON),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     return model
 
 

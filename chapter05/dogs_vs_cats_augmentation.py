@@ -81,6 +81,7 @@ from matplotlib.figure import Figure
 from dlwp import flags, image_pipelines, results
 from dlwp.data import dogs_vs_cats
 from dlwp.history import best_epoch, curves
+from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 PROFILES = {
     "smoke": {
@@ -149,7 +150,9 @@ def build_model(image_size, learning_rate=1e-4):
         ]
     )
     model.compile(
-        optimizer=keras.optimizers.RMSprop(learning_rate=learning_rate),
+        optimizer=keras.optimizers.RMSprop(
+            learning_rate=learning_rate, epsilon=KERAS2_RMSPROP_EPSILON
+        ),
         loss="binary_crossentropy",
         metrics=["accuracy"],
     )

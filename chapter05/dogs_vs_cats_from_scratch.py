@@ -19,7 +19,8 @@ Keras 2 -> Keras 3, line by line:
                                           (one pass over the 2,000 images is the book's 100
                                           steps of 20; one over the 1,000 validation images its
                                           50 validation steps of 20)
-  optimizers.RMSprop(lr=1e-4)          -> keras.optimizers.RMSprop(learning_rate=1e-4)
+  optimizers.RMSprop(lr=1e-4)          -> RMSprop(learning_rate=1e-4,
+                                                  epsilon=KERAS2_RMSPROP_EPSILON) (dlwp.optimizers)
   model.save("cats_and_dogs_small_1.h5") -> model.save(<results>/chapter05/models/<name>.keras)
 The split itself (section 5.2.2, chapter05/dogs_vs_cats_prepare.py) is made or checked first by
 `dlwp.data.dogs_vs_cats.prepare_split`, in the cache folder.
@@ -46,6 +47,7 @@ from keras import layers
 from dlwp import flags, image_pipelines, results
 from dlwp.data import dogs_vs_cats
 from dlwp.history import best_epoch, curves
+from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 PROFILES = {
     "smoke": {"epochs": 1, "image_size": 48, "split": dogs_vs_cats.SMOKE_SPLIT},
@@ -80,7 +82,7 @@ def build_model(image_size):
         ]
     )
     model.compile(
-        optimizer=keras.optimizers.RMSprop(learning_rate=1e-4),
+        optimizer=keras.optimizers.RMSprop(learning_rate=1e-4, epsilon=KERAS2_RMSPROP_EPSILON),
         loss="binary_crossentropy",
         metrics=["accuracy"],
     )

@@ -19,7 +19,8 @@ Keras 2 -> Keras 3, line by line:
                                       Keras 2's load_img resized nearest-neighbour: kept, see
                                       the README's table of differences)
   conv_base.predict(inputs_batch) in a generator loop -> conv_base.predict(batch) per batch
-  optimizers.RMSprop(lr=2e-5)      -> keras.optimizers.RMSprop(learning_rate=2e-5)
+  optimizers.RMSprop(lr=2e-5)      -> RMSprop(learning_rate=2e-5,
+                                              epsilon=KERAS2_RMSPROP_EPSILON) (dlwp.optimizers)
 
 The book's VGG16 ImageNet weights are looked for under `<data>/models/` with Keras' file name
 (else Keras downloads them); without them the default run stops with one clear error. `--base
@@ -49,6 +50,7 @@ from keras.applications import VGG16, MobileNet
 from dlwp import flags, image_pipelines, results
 from dlwp.data import dogs_vs_cats, imagenet
 from dlwp.history import best_epoch, curves
+from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 PROFILES = {
     "smoke": {"epochs": 1, "image_size": 32, "split": dogs_vs_cats.SMOKE_SPLIT},
@@ -103,7 +105,7 @@ def build_classifier(feature_shape):
         ]
     )
     model.compile(
-        optimizer=keras.optimizers.RMSprop(learning_rate=2e-5),
+        optimizer=keras.optimizers.RMSprop(learning_rate=2e-5, epsilon=KERAS2_RMSPROP_EPSILON),
         loss="binary_crossentropy",
         metrics=["accuracy"],
     )

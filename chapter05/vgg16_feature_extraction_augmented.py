@@ -56,6 +56,7 @@ from keras.applications import VGG16, MobileNet
 from dlwp import flags, image_pipelines, results
 from dlwp.data import dogs_vs_cats, imagenet
 from dlwp.history import best_epoch, curves
+from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 PROFILES = {
     "smoke": {"epochs": 1, "image_size": 32, "split": dogs_vs_cats.SMOKE_SPLIT},
@@ -143,7 +144,7 @@ def main(argv=None):
     after = len(model.trainable_weights)
     print(f"trainable weights before freezing the conv base: {before}, after: {after}")
     model.compile(  # after every change of `trainable`: it takes effect then
-        optimizer=keras.optimizers.RMSprop(learning_rate=2e-5),
+        optimizer=keras.optimizers.RMSprop(learning_rate=2e-5, epsilon=KERAS2_RMSPROP_EPSILON),
         loss="binary_crossentropy",
         metrics=["accuracy"],
     )

@@ -14,7 +14,8 @@ fine-tuning (`--epochs`).
 Keras 2 -> Keras 3, line by line:
   conv_base.trainable = True; for layer in conv_base.layers: set_trainable after "block5_conv1"
                                      -> `set_trainable_from(conv_base, "block5_conv1")`
-  optimizers.RMSprop(lr=1e-5)        -> keras.optimizers.RMSprop(learning_rate=1e-5)
+  optimizers.RMSprop(lr=1e-5)        -> RMSprop(learning_rate=1e-5,
+                                                epsilon=KERAS2_RMSPROP_EPSILON) (dlwp.optimizers)
   fit_generator(steps_per_epoch=100, epochs=100, validation_steps=50) -> fit(train_ds, epochs=100)
                                      (one pass over the 2,000 training images is the book's 100
                                      steps of 20, one over the 1,000 validation images its 50)
@@ -55,6 +56,7 @@ from keras.applications import VGG16, MobileNet
 from dlwp import flags, image_pipelines, results
 from dlwp.data import dogs_vs_cats, imagenet
 from dlwp.history import best_epoch, curves, smooth_curve
+from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 PROFILES = {
     "smoke": {"epochs": 1, "head_epochs": 1, "image_size": 32, "split": dogs_vs_cats.SMOKE_SPLIT},
@@ -159,7 +161,7 @@ def main(argv=None):
     after = len(model.trainable_weights)
     print(f"trainable weights before freezing the conv base: {before}, after: {after}")
     model.compile(
-        optimizer=keras.optimizers.RMSprop(learning_rate=2e-5),
+        optimizer=keras.optimizers.RMSprop(learning_rate=2e-5, epsilon=KERAS2_RMSPROP_EPSILON),
         loss="binary_crossentropy",
         metrics=["accuracy"],
     )
@@ -189,7 +191,7 @@ def main(argv=None):
     # Fine-tune: unfreeze the last block, recompile with a very low learning rate
     unfrozen = set_trainable_from(conv_base, FINE_TUNE_FROM[args.base])
     model.compile(
-        optimizer=keras.optimizers.RMSprop(learning_rate=1e-5),
+        optimizer=keras.optimizers.RMSprop(learning_rate=1e-5, epsilon=KERAS2_RMSPROP_EPSILON),
         loss="binary_crossentropy",
         metrics=["accuracy"],
     )

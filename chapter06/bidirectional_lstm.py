@@ -16,12 +16,12 @@ bidirectional_lstm@reversed.json) reverses each review before padding, as the no
 did. For a bidirectional layer, reversing mostly swaps the roles of its two directions; what
 really differs, for reviews longer than 500 words, is which 500 words are kept.
 
-Keras 2 -> 3: `keras.utils.pad_sequences` for the padding; `metrics=['acc']` -> `["accuracy"]`;
-the same model, with the same 336,705 parameters. Known, deliberate differences: the LSTMs' gates
-use Keras 3's default `recurrent_activation="sigmoid"`, where Keras 2.0.8's default was
-`"hard_sigmoid"` (clip(0.2 x + 0.5, 0, 1); Keras 3's "hard_sigmoid" is another function,
-relu6(x + 3) / 6); Keras 3's RMSprop divides by sqrt(v + 1e-7) where Keras 2.0.8's divided by
-sqrt(v) + 1e-8 (the same step once v >> 1e-7).
+Keras 2 -> 3: `keras.utils.pad_sequences` for the padding; `metrics=['acc']` -> `["accuracy"]`; the
+same model, with the same 336,705 parameters. Known, deliberate differences: the LSTMs' gates use
+Keras 3's default `recurrent_activation="sigmoid"`, where Keras 2.0.8's default was
+`"hard_sigmoid"` (clip(0.2 x + 0.5, 0, 1); Keras 3's "hard_sigmoid" is another function, relu6(x +
+3) / 6); RMSprop gets `epsilon=1e-16` inside the root, which is Keras 2.0.8's 1e-8 outside it
+(dlwp.optimizers).
 
 Run:  python chapter06/bidirectional_lstm.py [--profile smoke|quick|full] [--reversed]
 """
@@ -33,6 +33,7 @@ from keras import layers
 from dlwp import flags, results
 from dlwp.data import imdb
 from dlwp.history import best_epoch, curves
+from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 PROFILES = {
     "smoke": {"epochs": 1, "samples": 200, "maxlen": 50},
@@ -59,7 +60,11 @@ def build_model(maxlen):
             layers.Dense(1, activation="sigmoid"),
         ]
     )
-    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(epsilon=KERAS2_RMSPROP_EPSILON),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+    )
     return model
 
 

@@ -13,9 +13,9 @@ Book (notebook 6.4, cell 4): validation accuracy best 0.8382 at epoch 6, 0.7600 
 below: they are not the same measurement as ours.
 
 Keras 2 -> 3: `RMSprop(lr=1e-4)` -> `RMSprop(learning_rate=1e-4)`; `Embedding(..., input_length=)`
--> `keras.Input(shape=(maxlen,))`; `keras.utils.pad_sequences` for the padding;
-`metrics=['acc']` -> `["accuracy"]`. Keras 3's RMSprop divides by sqrt(v + 1e-7) where Keras
-2.0.8's divided by sqrt(v) + 1e-8 (the same step once v >> 1e-7): kept.
+-> `keras.Input(shape=(maxlen,))`; `keras.utils.pad_sequences` for the padding; `metrics=['acc']`
+-> `["accuracy"]`. RMSprop gets `epsilon=1e-16` inside the root, which is Keras 2.0.8's 1e-8
+outside it (dlwp.optimizers).
 
 One deliberate change, kept in every profile: the notebook's last layer is `Dense(1)` with no
 activation, trained with `binary_crossentropy`, which expects probabilities. Keras 2.0.8 (and
@@ -40,6 +40,7 @@ from keras import layers
 from dlwp import flags, results
 from dlwp.data import imdb
 from dlwp.history import best_epoch, curves
+from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 PROFILES = {
     "smoke": {"epochs": 1, "samples": 200, "maxlen": 50, "learning_rate": 1e-4},
@@ -69,7 +70,9 @@ def build_model(maxlen, learning_rate):
         ]
     )
     model.compile(
-        optimizer=keras.optimizers.RMSprop(learning_rate=learning_rate),
+        optimizer=keras.optimizers.RMSprop(
+            learning_rate=learning_rate, epsilon=KERAS2_RMSPROP_EPSILON
+        ),
         loss="binary_crossentropy",
         metrics=["accuracy"],
     )

@@ -12,9 +12,9 @@ Book (notebook 6.1-using-word-embeddings, cell 9): validation accuracy best 0.75
 0.7554 after epoch 10 (summary: 80,161 parameters; the text says "~76%").
 
 Keras 2 -> 3: `preprocessing.sequence.pad_sequences` -> `keras.utils.pad_sequences`;
-`Embedding(10000, 8, input_length=maxlen)` -> `keras.Input(shape=(maxlen,))` + `Embedding(10000, 8)`
-(`input_length` is gone); `metrics=['acc']` -> `["accuracy"]`. Keras 3's RMSprop divides by
-sqrt(v + 1e-7) where Keras 2.0.8's divided by sqrt(v) + 1e-8 (the same step once v >> 1e-7).
+`Embedding(10000, 8, input_length=maxlen)` -> `keras.Input(shape=(maxlen,))` + `Embedding(10000,
+8)` (`input_length` is gone); `metrics=['acc']` -> `["accuracy"]`. RMSprop gets `epsilon=1e-16`
+inside the root, which is Keras 2.0.8's 1e-8 outside it (dlwp.optimizers).
 
 Data: IMDB word-index sequences (dlwp.data.imdb.load_data: imdb.npz, or rebuilt from aclImdb).
 
@@ -28,6 +28,7 @@ from keras import layers
 from dlwp import flags, results
 from dlwp.data import imdb
 from dlwp.history import best_epoch, curves
+from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 PROFILES = {
     "smoke": {"epochs": 1, "samples": 200, "maxlen": 20},
@@ -51,7 +52,11 @@ def build_model(maxlen):
             layers.Dense(1, activation="sigmoid"),
         ]
     )
-    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(epsilon=KERAS2_RMSPROP_EPSILON),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+    )
     return model
 
 

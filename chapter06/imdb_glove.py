@@ -32,8 +32,8 @@ Keras 2 -> 3: `Tokenizer(num_words=10000)` + `fit_on_texts` + `texts_to_sequence
 standardization lower-cases and strips punctuation (the Tokenizer's filters kept apostrophes);
 `preprocessing.sequence.pad_sequences` -> `keras.utils.pad_sequences`;
 `model.layers[0].set_weights([embedding_matrix])` and `.trainable = False` are unchanged;
-`metrics=['acc']` -> `["accuracy"]`. Keras 3's RMSprop divides by sqrt(v + 1e-7) where Keras
-2.0.8's divided by sqrt(v) + 1e-8 (the same step once v >> 1e-7).
+`metrics=['acc']` -> `["accuracy"]`. RMSprop gets `epsilon=1e-16` inside the root, which is Keras
+2.0.8's 1e-8 outside it (dlwp.optimizers).
 
 Data: raw IMDB reviews (datasets/aclImdb/ or aclImdb_v1.tar.gz) and `--glove PATH` (default
 datasets/glove.6B.100d.txt in the data folders; from https://nlp.stanford.edu/data/glove.6B.zip).
@@ -51,6 +51,7 @@ from dlwp import flags, results
 from dlwp.data import glove, imdb
 from dlwp.errors import BadData
 from dlwp.history import best_epoch, curves
+from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 BOOK_SETTINGS = {  # notebook 6.1-using-word-embeddings: cells 16 and 21 (data), 28 (fit)
     "epochs": 10,
@@ -151,7 +152,11 @@ def build_model(maxlen, num_words, embedding_dim, embedding_matrix=None):
     if embedding_matrix is not None:
         model.layers[0].set_weights([embedding_matrix])
         model.layers[0].trainable = False
-    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(epsilon=KERAS2_RMSPROP_EPSILON),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+    )
     return model
 
 

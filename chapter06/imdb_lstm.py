@@ -18,9 +18,9 @@ validation accuracy peaked at epoch 3 (0.867).
 Keras 2 -> 3: `preprocessing.sequence.pad_sequences` -> `keras.utils.pad_sequences`;
 `metrics=['acc']` -> `["accuracy"]`; the same model, with the same 328,353 parameters. Known,
 deliberate differences: the LSTM's gates use Keras 3's default `recurrent_activation="sigmoid"`,
-where Keras 2.0.8's default was `"hard_sigmoid"` (clip(0.2 x + 0.5, 0, 1); Keras 3's
-"hard_sigmoid" is another function, relu6(x + 3) / 6); Keras 3's RMSprop divides by
-sqrt(v + 1e-7) where Keras 2.0.8's divided by sqrt(v) + 1e-8 (the same step once v >> 1e-7).
+where Keras 2.0.8's default was `"hard_sigmoid"` (clip(0.2 x + 0.5, 0, 1); Keras 3's "hard_sigmoid"
+is another function, relu6(x + 3) / 6); RMSprop gets `epsilon=1e-16` inside the root, which is
+Keras 2.0.8's 1e-8 outside it (dlwp.optimizers).
 
 Run:  python chapter06/imdb_lstm.py [--profile smoke|quick|full]
 """
@@ -32,6 +32,7 @@ from keras import layers
 from dlwp import flags, results
 from dlwp.data import imdb
 from dlwp.history import best_epoch, curves
+from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 PROFILES = {
     "smoke": {"epochs": 1, "samples": 200, "maxlen": 50},
@@ -55,7 +56,11 @@ def build_model(maxlen):
             layers.Dense(1, activation="sigmoid"),
         ]
     )
-    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(epsilon=KERAS2_RMSPROP_EPSILON),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+    )
     return model
 
 

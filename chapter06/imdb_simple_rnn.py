@@ -31,6 +31,7 @@ from keras import layers
 from dlwp import flags, results
 from dlwp.data import imdb
 from dlwp.history import best_epoch, curves
+from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 PROFILES = {
     "smoke": {"epochs": 1, "samples": 200, "maxlen": 50},
@@ -55,7 +56,11 @@ def build_model(maxlen):
             layers.Dense(1, activation="sigmoid"),
         ]
     )
-    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(epsilon=KERAS2_RMSPROP_EPSILON),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+    )
     return model
 
 

@@ -33,6 +33,7 @@ from keras import layers
 from dlwp import flags, results, timeseries
 from dlwp.data import jena
 from dlwp.history import curves
+from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 from dlwp.timeseries import BOOK_SETTINGS, SMOKE_SETTINGS
 
 PROFILES = {
@@ -58,7 +59,7 @@ def build_model(num_features):
             layers.Dense(1),
         ]
     )
-    model.compile(optimizer=keras.optimizers.RMSprop(), loss="mae")
+    model.compile(optimizer=keras.optimizers.RMSprop(epsilon=KERAS2_RMSPROP_EPSILON), loss="mae")
     return model
 
 

@@ -32,6 +32,7 @@ from keras import layers
 from dlwp import flags, results, timeseries
 from dlwp.data import jena
 from dlwp.history import curves
+from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 from dlwp.timeseries import BOOK_SETTINGS
 
 SMOKE = {"lookback": 72, "step": 1, "delay": 12, "batch_size": 16, "train_end": 500, "val_end": 800}
@@ -63,7 +64,7 @@ def build_model(num_features):
             layers.Dense(1),
         ]
     )
-    model.compile(optimizer=keras.optimizers.RMSprop(), loss="mae")
+    model.compile(optimizer=keras.optimizers.RMSprop(epsilon=KERAS2_RMSPROP_EPSILON), loss="mae")
     return model
 
 

@@ -15,16 +15,15 @@ available where this was written, so RESULTS.md says "not measured"; the tests r
 a small CSV in the same format.
 
 Keras 2 -> 3: `fit_generator(train_gen, steps_per_epoch=500, ...)` -> `fit(train_gen,
-steps_per_epoch=500, ...)` with the same Python generator; `RMSprop()` unchanged; the input
-shape `(None, float_data.shape[-1])` goes to `keras.Input`. The GRU is Keras 2's:
-`reset_after=False` (the reset gate applied before the recurrent matmul, one bias per gate), so
-the model has the book's 4,545 parameters (Keras 3's default `reset_after=True` adds a second
-bias per gate: 4,641); cuDNN implements only `reset_after=True`, so on a GPU this GRU runs
-Keras' own loop. Known, deliberate differences: the gates use Keras 3's default
-`recurrent_activation="sigmoid"`, where Keras 2.0.8's default was `"hard_sigmoid"`
-(clip(0.2 x + 0.5, 0, 1); Keras 3's "hard_sigmoid" is another function, relu6(x + 3) / 6);
-Keras 3's RMSprop divides by sqrt(v + 1e-7) where Keras 2.0.8's divided by sqrt(v) + 1e-8 (the
-same step once v >> 1e-7).
+steps_per_epoch=500, ...)` with the same Python generator; `RMSprop()` unchanged; the input shape
+`(None, float_data.shape[-1])` goes to `keras.Input`. The GRU is Keras 2's: `reset_after=False`
+(the reset gate applied before the recurrent matmul, one bias per gate), so the model has the
+book's 4,545 parameters (Keras 3's default `reset_after=True` adds a second bias per gate: 4,641);
+cuDNN implements only `reset_after=True`, so on a GPU this GRU runs Keras' own loop. Known,
+deliberate differences: the gates use Keras 3's default `recurrent_activation="sigmoid"`, where
+Keras 2.0.8's default was `"hard_sigmoid"` (clip(0.2 x + 0.5, 0, 1); Keras 3's "hard_sigmoid" is
+another function, relu6(x + 3) / 6); RMSprop gets `epsilon=1e-16` inside the root, which is Keras
+2.0.8's 1e-8 outside it (dlwp.optimizers).
 
 Data: datasets/jena_climate_2009_2016.csv (see chapter06/jena_generator.py).
 
@@ -37,6 +36,7 @@ from keras import layers
 from dlwp import flags, results, timeseries
 from dlwp.data import jena
 from dlwp.history import curves
+from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 from dlwp.timeseries import BOOK_SETTINGS, SMOKE_SETTINGS
 
 PROFILES = {
@@ -61,7 +61,7 @@ def build_model(num_features):
             layers.Dense(1),
         ]
     )
-    model.compile(optimizer=keras.optimizers.RMSprop(), loss="mae")
+    model.compile(optimizer=keras.optimizers.RMSprop(epsilon=KERAS2_RMSPROP_EPSILON), loss="mae")
     return model
 
 

@@ -23,14 +23,14 @@ The quick profile (fewer, shorter epochs) is untested on the real series: the Je
 available where this was written, so RESULTS.md says "not measured"; the tests run the script on
 a small CSV in the same format.
 
-Keras 2 -> 3: `fit_generator` -> `fit` with the same Python generator; `input_shape=` on the
-first layer -> `keras.Input`. Both GRUs are Keras 2's: `reset_after=False` (the reset gate
-applied before the recurrent matmul, one bias per gate), so the model has the book's 23,201
-parameters (Keras 3's default `reset_after=True` adds a second bias per gate: 23,489). Known,
-deliberate differences: the gates use Keras 3's default `recurrent_activation="sigmoid"`, where
-Keras 2.0.8's default was `"hard_sigmoid"` (clip(0.2 x + 0.5, 0, 1); Keras 3's "hard_sigmoid" is
-another function, relu6(x + 3) / 6); Keras 3's RMSprop divides by sqrt(v + 1e-7) where Keras
-2.0.8's divided by sqrt(v) + 1e-8 (the same step once v >> 1e-7).
+Keras 2 -> 3: `fit_generator` -> `fit` with the same Python generator; `input_shape=` on the first
+layer -> `keras.Input`. Both GRUs are Keras 2's: `reset_after=False` (the reset gate applied before
+the recurrent matmul, one bias per gate), so the model has the book's 23,201 parameters (Keras 3's
+default `reset_after=True` adds a second bias per gate: 23,489). Known, deliberate differences: the
+gates use Keras 3's default `recurrent_activation="sigmoid"`, where Keras 2.0.8's default was
+`"hard_sigmoid"` (clip(0.2 x + 0.5, 0, 1); Keras 3's "hard_sigmoid" is another function, relu6(x +
+3) / 6); RMSprop gets `epsilon=1e-16` inside the root, which is Keras 2.0.8's 1e-8 outside it
+(dlwp.optimizers).
 
 Data: datasets/jena_climate_2009_2016.csv (see chapter06/jena_generator.py).
 
@@ -44,6 +44,7 @@ from dlwp import flags, results, timeseries
 from dlwp.data import jena
 from dlwp.errors import UserError
 from dlwp.history import curves
+from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 from dlwp.timeseries import BOOK_SETTINGS, SMOKE_SETTINGS
 
 PROFILES = {
@@ -97,7 +98,7 @@ def build_model(num_features, recurrent_dropout=0.5):
             layers.Dense(1),
         ]
     )
-    model.compile(optimizer=keras.optimizers.RMSprop(), loss="mae")
+    model.compile(optimizer=keras.optimizers.RMSprop(epsilon=KERAS2_RMSPROP_EPSILON), loss="mae")
     return model
 
 

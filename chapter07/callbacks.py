@@ -37,6 +37,7 @@ from keras import layers
 
 from dlwp import flags, models, results
 from dlwp.data import imdb
+from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 # what the callbacks watch, per profile: the book's listings (full) or their comments (quick)
 COMMENTS = {"monitor": "val_accuracy", "patience": 2, "lr_patience": 1, "batch_size": 512}
@@ -73,7 +74,11 @@ def build_model():
             layers.Dense(1, activation="sigmoid"),
         ]
     )
-    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(epsilon=KERAS2_RMSPROP_EPSILON),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+    )
     return model
 
 

@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 
 from dlwp import flags, results
 from dlwp.data import mnist
+from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 PROFILES = {
     "smoke": {"epochs": 2, "train_samples": 256, "val_samples": 64},
@@ -67,7 +68,11 @@ def build_model():
             layers.Dense(10, activation="softmax"),
         ]
     )
-    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(epsilon=KERAS2_RMSPROP_EPSILON),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     return model
 
 

@@ -22,6 +22,7 @@ import numpy as np
 from keras import layers
 
 from dlwp import flags, graphs, results
+from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 PROFILES = {
     "smoke": {"epochs": 1, "num_samples": 32, "image_size": 16},
@@ -56,7 +57,10 @@ def build_model(image_size, num_classes=10):
     pooled = layers.GlobalAveragePooling2D()(output)
     prediction = layers.Dense(num_classes, activation="softmax")(pooled)
     classifier = keras.Model(x, prediction, name="inception_classifier")
-    classifier.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy")
+    classifier.compile(
+        optimizer=keras.optimizers.RMSprop(epsilon=KERAS2_RMSPROP_EPSILON),
+        loss="sparse_categorical_crossentropy",
+    )
     return module, classifier
 
 

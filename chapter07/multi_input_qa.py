@@ -25,6 +25,7 @@ import numpy as np
 from keras import layers
 
 from dlwp import flags, graphs, results
+from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 PROFILES = {
     "smoke": {"epochs": 1, "num_samples": 64, "max_length": 20},
@@ -50,7 +51,11 @@ def build_model():
     answer = layers.Dense(ANSWER_VOCABULARY_SIZE, activation="softmax")(concatenated)
 
     model = keras.Model([text_input, question_input], answer)
-    model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(epsilon=KERAS2_RMSPROP_EPSILON),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     return model
 
 

@@ -24,6 +24,7 @@ import numpy as np
 from keras import layers
 
 from dlwp import UserError, flags, graphs, results
+from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 PROFILES = {
     "smoke": {"epochs": 1, "num_samples": 32, "post_length": 280},
@@ -62,7 +63,11 @@ def build_model():
     gender_prediction = layers.Dense(1, activation="sigmoid", name="gender")(x)
 
     model = keras.Model(posts_input, [age_prediction, income_prediction, gender_prediction])
-    model.compile(optimizer="rmsprop", loss=LOSSES, loss_weights=LOSS_WEIGHTS)
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(epsilon=KERAS2_RMSPROP_EPSILON),
+        loss=LOSSES,
+        loss_weights=LOSS_WEIGHTS,
+    )
     return model
 
 

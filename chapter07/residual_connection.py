@@ -20,6 +20,7 @@ import numpy as np
 from keras import layers
 
 from dlwp import UserError, flags, graphs, results
+from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 PROFILES = {
     "smoke": {"epochs": 1, "num_samples": 16, "image_size": 16},
@@ -74,7 +75,10 @@ def train_briefly(block, images, labels, epochs):
     pooled = layers.GlobalAveragePooling2D()(block.output)
     prediction = layers.Dense(10, activation="softmax")(pooled)
     classifier = keras.Model(block.input, prediction)
-    classifier.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy")
+    classifier.compile(
+        optimizer=keras.optimizers.RMSprop(epsilon=KERAS2_RMSPROP_EPSILON),
+        loss="sparse_categorical_crossentropy",
+    )
     history = classifier.fit(images, labels, epochs=epochs, batch_size=16, verbose=2)
     return history.history["loss"][-1]
 

@@ -20,6 +20,7 @@ import numpy as np
 from keras import layers
 
 from dlwp import flags, graphs, results
+from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 PROFILES = {
     "smoke": {"epochs": 1, "num_samples": 32, "timesteps": 10},
@@ -49,7 +50,11 @@ def build_model():
     predictions = layers.Dense(1, activation="sigmoid")(merged)
 
     model = keras.Model([left_input, right_input], predictions)
-    model.compile(optimizer="rmsprop", loss="binary_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.RMSprop(epsilon=KERAS2_RMSPROP_EPSILON),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+    )
     encoder = keras.Model([left_input, right_input], [left_output, right_output])
     return model, encoder
 

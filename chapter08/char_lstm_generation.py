@@ -30,12 +30,12 @@ Ported: `RMSprop(lr=0.01)` -> `RMSprop(learning_rate=0.01)`; the book's one-hot 
 a tf.data pipeline holds the character indices and one-hot encodes each batch with `tf.one_hot`
 (the network sees exactly the same inputs, reshuffled every epoch as `fit(x, y)` does);
 `model.predict(x)` in the generation loop -> `model.predict_on_batch(x)` (same output, no per-call
-progress bar overhead); `sample` subtracts the max before `np.exp` (same result, no overflow at
-low temperature) and takes a seeded `np.random.Generator` (the notebook used NumPy's and Python's
+progress bar overhead); `sample` subtracts the max before `np.exp` (same result, no overflow at low
+temperature) and takes a seeded `np.random.Generator` (the notebook used NumPy's and Python's
 global generators). Differences Keras 3 keeps: the LSTM's gates use Keras 3's default
-`recurrent_activation="sigmoid"` where Keras 2.0.8 used `"hard_sigmoid"` (clip(0.2 x + 0.5);
-Keras 3's `hard_sigmoid` is another function), same parameter count; RMSprop adds its epsilon
-inside the square root (`sqrt(a + 1e-7)`, Keras 2: `sqrt(a) + 1e-8`). So `full` is the book's
+`recurrent_activation="sigmoid"` where Keras 2.0.8 used `"hard_sigmoid"` (clip(0.2 x + 0.5); Keras
+3's `hard_sigmoid` is another function), same parameter count; RMSprop gets `epsilon=1e-16` inside
+the root, which is Keras 2.0.8's 1e-8 outside it (dlwp.optimizers). So `full` is the book's
 settings, not its random draws: whether and when it diverges is not reproducible.
 
 Run:  python chapter08/char_lstm_generation.py [--profile smoke|quick|full] [--epochs N] [--guard]
@@ -52,6 +52,7 @@ from keras import layers
 from dlwp import flags, results
 from dlwp.data import nietzsche
 from dlwp.errors import UserError
+from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 PROFILES = {
     "smoke": {"epochs": 1, "max_chars": 3000, "gen_length": 40, "guard": True},
@@ -137,7 +138,9 @@ def build_model(maxlen, n_chars, clipnorm=None):
             layers.Dense(n_chars, activation="softmax"),
         ]
     )
-    optimizer = keras.optimizers.RMSprop(learning_rate=0.01, clipnorm=clipnorm)
+    optimizer = keras.optimizers.RMSprop(
+        learning_rate=0.01, clipnorm=clipnorm, epsilon=KERAS2_RMSPROP_EPSILON
+    )
     model.compile(loss="categorical_crossentropy", optimizer=optimizer)
     return model
 

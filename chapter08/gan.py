@@ -27,16 +27,16 @@ scale the frogs to [-1, 1] (`--pixels tanh`), the range of the generator's tanh 
 book's [0, 1] leaves half unused (our choice; the usual DCGAN practice).
 
 Ported: `RMSprop(lr=..., clipvalue=1.0, decay=1e-8)` -> `RMSprop(learning_rate=
-InverseTimeDecay(lr, decay_steps=1, decay_rate=1e-8), clipvalue=1.0)`: Keras 3 has no `decay`;
-the schedule is the same formula, lr / (1 + 1e-8 * iterations), each optimizer counting its own
-steps; `discriminator.trainable = False` before compiling `gan` -> the same, plus setting it
-explicitly before each half-step, because Keras 3 reads `trainable` when a model's train function
-is first traced rather than at compile time; `image.array_to_img(...).save` of one generated and
-one real frog every 100 steps -> a 5x5 grid of frogs generated from 25 fixed latent points, saved
-with `keras.utils.save_img` (the book also saves the GAN's weights every 100 steps: not here).
-RMSprop adds its epsilon inside the square root in Keras 3 (`sqrt(a + 1e-7)`; Keras 2:
-`sqrt(a) + 1e-8`). Same settings, not the same random draws: the losses of a run are not the
-book's, only comparable to them.
+InverseTimeDecay(lr, decay_steps=1, decay_rate=1e-8), clipvalue=1.0)`: Keras 3 has no `decay`; the
+schedule is the same formula, lr / (1 + 1e-8 * iterations), each optimizer counting its own steps;
+`discriminator.trainable = False` before compiling `gan` -> the same, plus setting it explicitly
+before each half-step, because Keras 3 reads `trainable` when a model's train function is first
+traced rather than at compile time; `image.array_to_img(...).save` of one generated and one real
+frog every 100 steps -> a 5x5 grid of frogs generated from 25 fixed latent points, saved with
+`keras.utils.save_img` (the book also saves the GAN's weights every 100 steps: not here). RMSprop
+gets `epsilon=1e-16` inside the root, which is Keras 2.0.8's 1e-8 outside it (dlwp.optimizers).
+Same settings, not the same random draws: the losses of a run are not the book's, only comparable
+to them.
 
 Run:  python chapter08/gan.py [--profile smoke|quick|full] [--steps N] [--pixels unit|tanh]
 """
@@ -50,6 +50,7 @@ from matplotlib.figure import Figure
 
 from dlwp import flags, results
 from dlwp.data import cifar10
+from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 PROFILES = {
     "smoke": {
@@ -159,7 +160,9 @@ def build_discriminator(width=128):
     discriminator = keras.Model(discriminator_input, x, name="discriminator")
     # The book's RMSprop(lr=0.0008, clipvalue=1.0, decay=1e-8): lr / (1 + 1e-8 * iterations)
     schedule = keras.optimizers.schedules.InverseTimeDecay(0.0008, decay_steps=1, decay_rate=1e-8)
-    optimizer = keras.optimizers.RMSprop(learning_rate=schedule, clipvalue=1.0)
+    optimizer = keras.optimizers.RMSprop(
+        learning_rate=schedule, clipvalue=1.0, epsilon=KERAS2_RMSPROP_EPSILON
+    )
     discriminator.compile(optimizer=optimizer, loss="binary_crossentropy")
     return discriminator
 
@@ -171,7 +174,9 @@ def build_gan(generator, discriminator, latent_dim=LATENT_DIM):
     gan = keras.Model(gan_input, discriminator(generator(gan_input)), name="gan")
     # The book's RMSprop(lr=0.0004, clipvalue=1.0, decay=1e-8)
     schedule = keras.optimizers.schedules.InverseTimeDecay(0.0004, decay_steps=1, decay_rate=1e-8)
-    optimizer = keras.optimizers.RMSprop(learning_rate=schedule, clipvalue=1.0)
+    optimizer = keras.optimizers.RMSprop(
+        learning_rate=schedule, clipvalue=1.0, epsilon=KERAS2_RMSPROP_EPSILON
+    )
     gan.compile(optimizer=optimizer, loss="binary_crossentropy")
     return gan
 

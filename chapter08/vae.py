@@ -29,10 +29,10 @@ Ported: `Lambda(sampling)` with `K.random_normal` -> the `Sampling` layer with a
 `CustomVariationalLayer` -> `VAELoss`, which takes z_mean and z_log_var as inputs instead of
 reading them from the enclosing scope; `K.flatten` + `keras.metrics.binary_crossentropy` ->
 `keras.ops` on the flattened batch (the same mean over all pixels of the batch);
-`vae.fit(x=x_train, y=None, ...)` unchanged; `scipy.stats.norm.ppf` unchanged. The manifold
-decodes the 225 points in one `predict` (the book decodes each point tiled to a batch of 16 and
-keeps the first: the same images). RMSprop adds its epsilon inside the square root in Keras 3
-(`sqrt(a + 1e-7)`; Keras 2: `sqrt(a) + 1e-8`).
+`vae.fit(x=x_train, y=None, ...)` unchanged; `scipy.stats.norm.ppf` unchanged. The manifold decodes
+the 225 points in one `predict` (the book decodes each point tiled to a batch of 16 and keeps the
+first: the same images). RMSprop gets `epsilon=1e-16` inside the root, which is Keras 2.0.8's 1e-8
+outside it (dlwp.optimizers).
 
 Run:  python chapter08/vae.py [--profile smoke|quick|full] [--epochs N] [--sampling standard]
 """
@@ -45,6 +45,7 @@ from scipy.stats import norm
 
 from dlwp import flags, results
 from dlwp.data import mnist
+from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 PROFILES = {
     "smoke": {"epochs": 1, "batch_size": 16, "train_samples": 256, "test_samples": 64, "n": 5},
@@ -139,7 +140,7 @@ def build_vae(seed=None, sampling="book"):
     z_decoded = decoder(z)
     y = VAELoss()([input_img, z_decoded, z_mean, z_log_var])
     vae = keras.Model(input_img, y, name="vae")
-    vae.compile(optimizer="rmsprop", loss=None)
+    vae.compile(optimizer=keras.optimizers.RMSprop(epsilon=KERAS2_RMSPROP_EPSILON), loss=None)
     return vae, encoder, decoder
 
 

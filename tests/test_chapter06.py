@@ -144,7 +144,8 @@ def _describe(model) -> dict:
     return {
         "input": model.input_shape,
         "layers": [_layer(layer) for layer in model.layers],
-        "compile": f"{type(opt).__name__}(learning_rate={learning_rate:.3g}), loss={model.loss}",
+        "compile": f"{type(opt).__name__}(learning_rate={learning_rate:.3g}, "
+        f"epsilon={opt.epsilon:.3g}), loss={model.loss}",
     }
 
 
@@ -154,8 +155,8 @@ def _full(script):
 
 JENA_FEATURES = len(jena.COLUMNS) - 1  # 14: "Date Time" is dropped
 GLOVE_FULL = _full(imdb_glove)
-BINARY = "RMSprop(learning_rate=0.001), loss=binary_crossentropy"
-MAE = "RMSprop(learning_rate=0.001), loss=mae"
+BINARY = "RMSprop(learning_rate=0.001, epsilon=1e-16), loss=binary_crossentropy"
+MAE = "RMSprop(learning_rate=0.001, epsilon=1e-16), loss=mae"
 FULL_MODELS = {  # the book's models (their parameter counts: BOOK_PARAMS below)
     "imdb_embedding": (
         lambda: imdb_embedding.build_model(_full(imdb_embedding)["maxlen"]),
@@ -202,7 +203,7 @@ FULL_MODELS = {  # the book's models (their parameter counts: BOOK_PARAMS below)
             "GlobalMaxPooling1D()",
             "Dense(1, sigmoid)",  # the book: Dense(1) (see the script's docstring)
         ],
-        "RMSprop(learning_rate=0.0001), loss=binary_crossentropy",
+        "RMSprop(learning_rate=0.0001, epsilon=1e-16), loss=binary_crossentropy",
     ),
     "jena_gru": (
         lambda: jena_gru.build_model(JENA_FEATURES),

@@ -81,7 +81,7 @@ def inputs(model):
 
 
 def compiled(model):
-    """Optimizer (class, learning rate or its schedule, clipping), loss."""
+    """Optimizer (class, learning rate or its schedule, epsilon, clipping), loss."""
     config = model.get_compile_config()
     opt = config["optimizer"]["config"]
     clip = {k: opt[k] for k in ("clipnorm", "clipvalue", "global_clipnorm") if opt[k] is not None}
@@ -92,7 +92,7 @@ def compiled(model):
         lr += f"decay_steps={c['decay_steps']}, decay_rate={c['decay_rate']:.6g})"
     else:
         lr = f"{lr:.6g}"
-    optimizer = f"{config['optimizer']['class_name']}({lr})"
+    optimizer = f"{config['optimizer']['class_name']}({lr}, epsilon={opt['epsilon']:.3g})"
     return {"optimizer": optimizer, **clip, "loss": config["loss"]}
 
 
@@ -245,11 +245,14 @@ def test_char_lstm_model_is_listing_8_5s():
     assert inputs(model) == [((None, 60, 57), "float32")]
     assert specs(model) == ["LSTM(128, tanh)", "Dense(57, softmax)"]
     # the book's RMSprop(lr=0.01) (notebook 8.1, cell 9), no clipping
-    assert compiled(model) == {"optimizer": "RMSprop(0.01)", "loss": "categorical_crossentropy"}
+    assert compiled(model) == {
+        "optimizer": "RMSprop(0.01, epsilon=1e-16)",
+        "loss": "categorical_crossentropy",
+    }
     # clipnorm=1.0: our guard against the book's divergence, only with --guard
     guarded = char_lstm_generation.build_model(60, 57, clipnorm=1.0)
     assert compiled(guarded) == {
-        "optimizer": "RMSprop(0.01)",
+        "optimizer": "RMSprop(0.01, epsilon=1e-16)",
         "clipnorm": 1.0,
         "loss": "categorical_crossentropy",
     }
@@ -569,7 +572,7 @@ def test_vae_is_the_books_model():
         "Functional",
         "VAELoss",
     ]
-    assert compiled(model) == {"optimizer": "RMSprop(0.001)", "loss": None}
+    assert compiled(model) == {"optimizer": "RMSprop(0.001, epsilon=1e-16)", "loss": None}
     # notebook 8.4, cell 17 (vae.summary()): "Total params: 550,629"; the decoder, model_1: 56385
     assert model.count_params() == 550629 and decoder.count_params() == 56385
     assert model.layers[2].sampling == "book"
@@ -699,10 +702,13 @@ def test_gan_is_the_books_model():
     rms = {"clipvalue": 1.0, "loss": "binary_crossentropy"}
     decay = "decay_steps=1, decay_rate=1e-08"
     assert compiled(discriminator) == {
-        "optimizer": f"RMSprop(InverseTimeDecay(0.0008, {decay}))",
+        "optimizer": f"RMSprop(InverseTimeDecay(0.0008, {decay}), epsilon=1e-16)",
         **rms,
     }
-    assert compiled(model) == {"optimizer": f"RMSprop(InverseTimeDecay(0.0004, {decay}))", **rms}
+    assert compiled(model) == {
+        "optimizer": f"RMSprop(InverseTimeDecay(0.0004, {decay}), epsilon=1e-16)",
+        **rms,
+    }
 
 
 def test_gan_learning_rate_decays_as_keras_2s():

@@ -64,6 +64,20 @@ def test_every_script_seeds_visibly_and_runs_through_flags_run():
             assert "keras.utils.set_random_seed(args.seed)" in text, path
 
 
+def test_every_rmsprop_takes_the_books_epsilon():
+    """Keras 3's default RMSprop steps up to ~30,000x smaller than the book's where gradients are
+    tiny (dlwp.optimizers): neither the "rmsprop" string nor an RMSprop without the epsilon."""
+    for path in SCRIPTS:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and str(node.value).lower() == "rmsprop":
+                pytest.fail(f'{path.name}: optimizer="rmsprop" takes Keras 3\'s epsilon')
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "RMSprop":
+                epsilon = {k.arg: k.value for k in node.keywords}.get("epsilon")
+                assert getattr(epsilon, "id", None) == "KERAS2_RMSPROP_EPSILON", (
+                    f"{path.name}:{node.lineno}: RMSprop without epsilon=KERAS2_RMSPROP_EPSILON"
+                )
+
+
 MACHINE_PATH = re.compile(r"(?<![\w.])/(work|tmp|home|root|Users|var|opt|mnt)/")
 
 
