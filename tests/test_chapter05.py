@@ -186,8 +186,10 @@ def _layers(model) -> list[tuple]:
 
 
 def _compiled(model) -> tuple:
-    """(optimizer class, learning rate, loss) of a compiled model."""
+    """(optimizer class, learning rate, loss) of a compiled model; RMSprop with the book's step."""
     rate = float(np.asarray(model.optimizer.learning_rate))
+    if isinstance(model.optimizer, keras.optimizers.RMSprop):
+        assert model.optimizer.epsilon == 1e-16, "Keras 2's step (dlwp.optimizers)"
     return type(model.optimizer).__name__, round(rate, 10), model.loss
 
 
@@ -210,10 +212,13 @@ AUGMENTED = [*FROM_SCRATCH[:-3], ("Flatten",), ("Dropout", 0.5), *FROM_SCRATCH[-
 FEATURE_CLASSIFIER = [("Dense", 256, "relu"), ("Dropout", 0.5), ("Dense", 1, "sigmoid")]
 ON_THE_BASE = [("Functional",), ("Flatten",), ("Dense", 256, "relu"), ("Dense", 1, "sigmoid")]
 # every compile call of every script, as written: (optimizer, loss)
-RMSPROP = "keras.optimizers.RMSprop(learning_rate={})"
+RMSPROP = "keras.optimizers.RMSprop(learning_rate={}, epsilon=KERAS2_RMSPROP_EPSILON)"
 BCE = "'binary_crossentropy'"
 COMPILES = {
-    "mnist_convnet": [("'rmsprop'", "'categorical_crossentropy'")],
+    # the book's "rmsprop", with the book's step (dlwp.optimizers)
+    "mnist_convnet": [
+        ("keras.optimizers.RMSprop(epsilon=KERAS2_RMSPROP_EPSILON)", "'categorical_crossentropy'")
+    ],
     "dogs_vs_cats_from_scratch": [(RMSPROP.format("0.0001"), BCE)],
     "dogs_vs_cats_augmentation": [(RMSPROP.format("learning_rate"), BCE)],  # the profile's
     "vgg16_feature_extraction": [(RMSPROP.format("2e-05"), BCE)],
