@@ -18,10 +18,9 @@ really differs, for reviews longer than 500 words, is which 500 words are kept.
 
 Keras 2 -> 3: `keras.utils.pad_sequences` for the padding; `metrics=['acc']` -> `["accuracy"]`; the
 same model, with the same 336,705 parameters. Known, deliberate differences: the LSTMs' gates use
-Keras 3's default `recurrent_activation="sigmoid"`, where Keras 2.0.8's default was
-`"hard_sigmoid"` (clip(0.2 x + 0.5, 0, 1); Keras 3's "hard_sigmoid" is another function, relu6(x +
-3) / 6); RMSprop gets `epsilon=1e-16` inside the root, which is Keras 2.0.8's 1e-8 outside it
-(dlwp.optimizers).
+Keras 3's default `recurrent_activation="sigmoid"`, where Keras 2.0.8's default was `"hard_sigmoid"`
+(clip(0.2 x + 0.5, 0, 1); Keras 3's "hard_sigmoid" is another function, relu6(x + 3) / 6). RMSprop
+is the book's: `epsilon=1e-16` inside the root is Keras 2.0.8's 1e-8 outside it (dlwp.optimizers).
 
 Run:  python chapter06/bidirectional_lstm.py [--profile smoke|quick|full] [--reversed]
 """

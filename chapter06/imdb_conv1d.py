@@ -14,7 +14,7 @@ below: they are not the same measurement as ours.
 
 Keras 2 -> 3: `RMSprop(lr=1e-4)` -> `RMSprop(learning_rate=1e-4)`; `Embedding(..., input_length=)`
 -> `keras.Input(shape=(maxlen,))`; `keras.utils.pad_sequences` for the padding; `metrics=['acc']`
--> `["accuracy"]`. RMSprop gets `epsilon=1e-16` inside the root, which is Keras 2.0.8's 1e-8
+-> `["accuracy"]`. RMSprop is the book's: `epsilon=1e-16` inside the root is Keras 2.0.8's 1e-8
 outside it (dlwp.optimizers).
 
 One deliberate change, kept in every profile: the notebook's last layer is `Dense(1)` with no

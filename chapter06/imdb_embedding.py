@@ -12,9 +12,9 @@ Book (notebook 6.1-using-word-embeddings, cell 9): validation accuracy best 0.75
 0.7554 after epoch 10 (summary: 80,161 parameters; the text says "~76%").
 
 Keras 2 -> 3: `preprocessing.sequence.pad_sequences` -> `keras.utils.pad_sequences`;
-`Embedding(10000, 8, input_length=maxlen)` -> `keras.Input(shape=(maxlen,))` + `Embedding(10000,
-8)` (`input_length` is gone); `metrics=['acc']` -> `["accuracy"]`. RMSprop gets `epsilon=1e-16`
-inside the root, which is Keras 2.0.8's 1e-8 outside it (dlwp.optimizers).
+`Embedding(10000, 8, input_length=maxlen)` -> `keras.Input(shape=(maxlen,))` + `Embedding(10000, 8)`
+(`input_length` is gone); `metrics=['acc']` -> `["accuracy"]`. RMSprop is the book's:
+`epsilon=1e-16` inside the root is Keras 2.0.8's 1e-8 outside it (dlwp.optimizers).
 
 Data: IMDB word-index sequences (dlwp.data.imdb.load_data: imdb.npz, or rebuilt from aclImdb).
 

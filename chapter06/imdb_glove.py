@@ -27,13 +27,13 @@ accuracy for it: its cell 37 loads the GloVe run's weights). The model overfits 
 fast, and results vary a lot with the 200 chosen. Both summaries (cells 23 and 32): 1,320,065
 parameters (printed before the freezing).
 
-Keras 2 -> 3: `Tokenizer(num_words=10000)` + `fit_on_texts` + `texts_to_sequences` ->
-`TextVectorization(max_tokens=10000)` + `adapt` + calling it (the Tokenizer is gone); its default
+Keras 2 -> 3: `Tokenizer(num_words=10000)` + `fit_on_texts` + `texts_to_sequences`
+-> `TextVectorization(max_tokens=10000)` + `adapt` + calling it (the Tokenizer is gone); its default
 standardization lower-cases and strips punctuation (the Tokenizer's filters kept apostrophes);
 `preprocessing.sequence.pad_sequences` -> `keras.utils.pad_sequences`;
 `model.layers[0].set_weights([embedding_matrix])` and `.trainable = False` are unchanged;
-`metrics=['acc']` -> `["accuracy"]`. RMSprop gets `epsilon=1e-16` inside the root, which is Keras
-2.0.8's 1e-8 outside it (dlwp.optimizers).
+`metrics=['acc']` -> `["accuracy"]`. RMSprop is the book's: `epsilon=1e-16` inside the root is
+Keras 2.0.8's 1e-8 outside it (dlwp.optimizers).
 
 Data: raw IMDB reviews (datasets/aclImdb/ or aclImdb_v1.tar.gz) and `--glove PATH` (default
 datasets/glove.6B.100d.txt in the data folders; from https://nlp.stanford.edu/data/glove.6B.zip).

@@ -19,7 +19,7 @@ Keras 2 -> 3: `preprocessing.sequence.pad_sequences` -> `keras.utils.pad_sequenc
 `metrics=['acc']` -> `["accuracy"]`; the same model, with the same 328,353 parameters. Known,
 deliberate differences: the LSTM's gates use Keras 3's default `recurrent_activation="sigmoid"`,
 where Keras 2.0.8's default was `"hard_sigmoid"` (clip(0.2 x + 0.5, 0, 1); Keras 3's "hard_sigmoid"
-is another function, relu6(x + 3) / 6); RMSprop gets `epsilon=1e-16` inside the root, which is
+is another function, relu6(x + 3) / 6). RMSprop is the book's: `epsilon=1e-16` inside the root is
 Keras 2.0.8's 1e-8 outside it (dlwp.optimizers).
 
 Run:  python chapter06/imdb_lstm.py [--profile smoke|quick|full]

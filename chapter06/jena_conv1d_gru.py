@@ -19,13 +19,13 @@ available where this was written, so RESULTS.md says "not measured"; the tests r
 a small CSV in the same format.
 
 Keras 2 -> 3: `fit_generator` -> `fit` with the same Python generator; `input_shape=` on the first
-layer -> `keras.Input`. The GRU is Keras 2's: `reset_after=False` (the reset gate applied before
-the recurrent matmul, one bias per gate), so the model has the 13,697 parameters of the notebook's
+layer -> `keras.Input`. The GRU is Keras 2's: `reset_after=False` (the reset gate applied before the
+recurrent matmul, one bias per gate), so the model has the 13,697 parameters of the notebook's
 summary (Keras 3's default `reset_after=True` adds a second bias per gate: 13,793). Known,
 deliberate differences: the gates use Keras 3's default `recurrent_activation="sigmoid"`, where
 Keras 2.0.8's default was `"hard_sigmoid"` (clip(0.2 x + 0.5, 0, 1); Keras 3's "hard_sigmoid" is
-another function, relu6(x + 3) / 6); RMSprop gets `epsilon=1e-16` inside the root, which is Keras
-2.0.8's 1e-8 outside it (dlwp.optimizers).
+another function, relu6(x + 3) / 6). RMSprop is the book's: `epsilon=1e-16` inside the root is
+Keras 2.0.8's 1e-8 outside it (dlwp.optimizers).
 
 Data: datasets/jena_climate_2009_2016.csv (see chapter06/jena_generator.py).
 

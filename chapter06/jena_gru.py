@@ -14,16 +14,17 @@ The quick profile (fewer, shorter epochs) is untested on the real series: the Je
 available where this was written, so RESULTS.md says "not measured"; the tests run the script on
 a small CSV in the same format.
 
-Keras 2 -> 3: `fit_generator(train_gen, steps_per_epoch=500, ...)` -> `fit(train_gen,
-steps_per_epoch=500, ...)` with the same Python generator; `RMSprop()` unchanged; the input shape
-`(None, float_data.shape[-1])` goes to `keras.Input`. The GRU is Keras 2's: `reset_after=False`
-(the reset gate applied before the recurrent matmul, one bias per gate), so the model has the
-book's 4,545 parameters (Keras 3's default `reset_after=True` adds a second bias per gate: 4,641);
-cuDNN implements only `reset_after=True`, so on a GPU this GRU runs Keras' own loop. Known,
-deliberate differences: the gates use Keras 3's default `recurrent_activation="sigmoid"`, where
-Keras 2.0.8's default was `"hard_sigmoid"` (clip(0.2 x + 0.5, 0, 1); Keras 3's "hard_sigmoid" is
-another function, relu6(x + 3) / 6); RMSprop gets `epsilon=1e-16` inside the root, which is Keras
-2.0.8's 1e-8 outside it (dlwp.optimizers).
+Keras 2 -> 3: `fit_generator(train_gen, steps_per_epoch=500, ...)`
+-> `fit(train_gen, steps_per_epoch=500, ...)` with the same Python generator; `RMSprop()`
+-> `RMSprop(epsilon=KERAS2_RMSPROP_EPSILON)` (Keras 2.0.8's step, dlwp.optimizers); the input shape
+`(None, float_data.shape[-1])` goes to `keras.Input`. The GRU is Keras 2's: `reset_after=False` (the
+reset gate applied before the recurrent matmul, one bias per gate), so the model has the book's
+4,545 parameters (Keras 3's default `reset_after=True` adds a second bias per gate: 4,641); cuDNN
+implements only `reset_after=True`, so on a GPU this GRU runs Keras' own loop. Known, deliberate
+differences: the gates use Keras 3's default `recurrent_activation="sigmoid"`, where Keras 2.0.8's
+default was `"hard_sigmoid"` (clip(0.2 x + 0.5, 0, 1); Keras 3's "hard_sigmoid" is another function,
+relu6(x + 3) / 6). RMSprop is the book's: `epsilon=1e-16` inside the root is Keras 2.0.8's 1e-8
+outside it (dlwp.optimizers).
 
 Data: datasets/jena_climate_2009_2016.csv (see chapter06/jena_generator.py).
 

@@ -28,9 +28,9 @@ layer -> `keras.Input`. Both GRUs are Keras 2's: `reset_after=False` (the reset 
 the recurrent matmul, one bias per gate), so the model has the book's 23,201 parameters (Keras 3's
 default `reset_after=True` adds a second bias per gate: 23,489). Known, deliberate differences: the
 gates use Keras 3's default `recurrent_activation="sigmoid"`, where Keras 2.0.8's default was
-`"hard_sigmoid"` (clip(0.2 x + 0.5, 0, 1); Keras 3's "hard_sigmoid" is another function, relu6(x +
-3) / 6); RMSprop gets `epsilon=1e-16` inside the root, which is Keras 2.0.8's 1e-8 outside it
-(dlwp.optimizers).
+`"hard_sigmoid"` (clip(0.2 x + 0.5, 0, 1); Keras 3's "hard_sigmoid" is another function,
+relu6(x + 3) / 6). RMSprop is the book's: `epsilon=1e-16` inside the root is Keras 2.0.8's 1e-8
+outside it (dlwp.optimizers).
 
 Data: datasets/jena_climate_2009_2016.csv (see chapter06/jena_generator.py).
 

@@ -25,18 +25,18 @@ more than 25% above the best so far (or not finite), training stops and the best
 restored, so a diverged model never writes the final text. Without the guard, only a non-finite
 loss ends a run (NaN weights cannot generate text; the notebook's `sample` would fail on them).
 
-Ported: `RMSprop(lr=0.01)` -> `RMSprop(learning_rate=0.01)`; the book's one-hot arrays (200,000 x
-60 x 57 booleans, ~0.7 GB, and 2.7 GB once Keras casts them to float) are built per batch instead:
-a tf.data pipeline holds the character indices and one-hot encodes each batch with `tf.one_hot`
-(the network sees exactly the same inputs, reshuffled every epoch as `fit(x, y)` does);
+Ported: `RMSprop(lr=0.01)` -> `RMSprop(learning_rate=0.01)`; the book's one-hot arrays (200,000 x 60
+x 57 booleans, ~0.7 GB, and 2.7 GB once Keras casts them to float) are built per batch instead: a
+tf.data pipeline holds the character indices and one-hot encodes each batch with `tf.one_hot` (the
+network sees exactly the same inputs, reshuffled every epoch as `fit(x, y)` does);
 `model.predict(x)` in the generation loop -> `model.predict_on_batch(x)` (same output, no per-call
 progress bar overhead); `sample` subtracts the max before `np.exp` (same result, no overflow at low
-temperature) and takes a seeded `np.random.Generator` (the notebook used NumPy's and Python's
-global generators). Differences Keras 3 keeps: the LSTM's gates use Keras 3's default
-`recurrent_activation="sigmoid"` where Keras 2.0.8 used `"hard_sigmoid"` (clip(0.2 x + 0.5); Keras
-3's `hard_sigmoid` is another function), same parameter count; RMSprop gets `epsilon=1e-16` inside
-the root, which is Keras 2.0.8's 1e-8 outside it (dlwp.optimizers). So `full` is the book's
-settings, not its random draws: whether and when it diverges is not reproducible.
+temperature) and takes a seeded `np.random.Generator` (the notebook used NumPy's and Python's global
+generators). Differences Keras 3 keeps: the LSTM's gates use Keras 3's default
+`recurrent_activation="sigmoid"` where Keras 2.0.8 used `"hard_sigmoid"` (clip(0.2 x + 0.5);
+Keras 3's `hard_sigmoid` is another function), same parameter count. RMSprop is the book's:
+`epsilon=1e-16` inside the root is Keras 2.0.8's 1e-8 outside it (dlwp.optimizers). So `full` is the
+book's settings, not its random draws: whether and when it diverges is not reproducible.
 
 Run:  python chapter08/char_lstm_generation.py [--profile smoke|quick|full] [--epochs N] [--guard]
 """

@@ -26,17 +26,17 @@ are blurry blobs in frog colours, not the book's 10,000-step frogs. `quick` (and
 scale the frogs to [-1, 1] (`--pixels tanh`), the range of the generator's tanh output, which the
 book's [0, 1] leaves half unused (our choice; the usual DCGAN practice).
 
-Ported: `RMSprop(lr=..., clipvalue=1.0, decay=1e-8)` -> `RMSprop(learning_rate=
-InverseTimeDecay(lr, decay_steps=1, decay_rate=1e-8), clipvalue=1.0)`: Keras 3 has no `decay`; the
-schedule is the same formula, lr / (1 + 1e-8 * iterations), each optimizer counting its own steps;
-`discriminator.trainable = False` before compiling `gan` -> the same, plus setting it explicitly
-before each half-step, because Keras 3 reads `trainable` when a model's train function is first
-traced rather than at compile time; `image.array_to_img(...).save` of one generated and one real
-frog every 100 steps -> a 5x5 grid of frogs generated from 25 fixed latent points, saved with
-`keras.utils.save_img` (the book also saves the GAN's weights every 100 steps: not here). RMSprop
-gets `epsilon=1e-16` inside the root, which is Keras 2.0.8's 1e-8 outside it (dlwp.optimizers).
-Same settings, not the same random draws: the losses of a run are not the book's, only comparable
-to them.
+Ported: `RMSprop(lr=..., clipvalue=1.0, decay=1e-8)`
+-> `RMSprop(learning_rate= InverseTimeDecay(lr, decay_steps=1, decay_rate=1e-8), clipvalue=1.0)`:
+Keras 3 has no `decay`; the schedule is the same formula, lr / (1 + 1e-8 * iterations), each
+optimizer counting its own steps; `discriminator.trainable = False` before compiling `gan` -> the
+same, plus setting it explicitly before each half-step, because Keras 3 reads `trainable` when a
+model's train function is first traced rather than at compile time; `image.array_to_img(...).save`
+of one generated and one real frog every 100 steps -> a 5x5 grid of frogs generated from 25 fixed
+latent points, saved with `keras.utils.save_img` (the book also saves the GAN's weights every 100
+steps: not here). RMSprop is the book's: `epsilon=1e-16` inside the root is Keras 2.0.8's 1e-8
+outside it (dlwp.optimizers). Same settings, not the same random draws: the losses of a run are not
+the book's, only comparable to them.
 
 Run:  python chapter08/gan.py [--profile smoke|quick|full] [--steps N] [--pixels unit|tanh]
 """

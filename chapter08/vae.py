@@ -26,13 +26,12 @@ loss 0.1966 after epoch 1, 0.1801 after epoch 10. `full` is that run.
 standard sampling, measured before the book's became the default).
 
 Ported: `Lambda(sampling)` with `K.random_normal` -> the `Sampling` layer with a SeedGenerator;
-`CustomVariationalLayer` -> `VAELoss`, which takes z_mean and z_log_var as inputs instead of
-reading them from the enclosing scope; `K.flatten` + `keras.metrics.binary_crossentropy` ->
-`keras.ops` on the flattened batch (the same mean over all pixels of the batch);
-`vae.fit(x=x_train, y=None, ...)` unchanged; `scipy.stats.norm.ppf` unchanged. The manifold decodes
-the 225 points in one `predict` (the book decodes each point tiled to a batch of 16 and keeps the
-first: the same images). RMSprop gets `epsilon=1e-16` inside the root, which is Keras 2.0.8's 1e-8
-outside it (dlwp.optimizers).
+`CustomVariationalLayer` -> `VAELoss`, which takes z_mean and z_log_var as inputs instead of reading
+them from the enclosing scope; `K.flatten` + `keras.metrics.binary_crossentropy` -> `keras.ops` on
+the flattened batch (the same mean over all pixels of the batch); `vae.fit(x=x_train, y=None, ...)`
+unchanged; `scipy.stats.norm.ppf` unchanged. The manifold decodes the 225 points in one `predict`
+(the book decodes each point tiled to a batch of 16 and keeps the first: the same images). RMSprop
+is the book's: `epsilon=1e-16` inside the root is Keras 2.0.8's 1e-8 outside it (dlwp.optimizers).
 
 Run:  python chapter08/vae.py [--profile smoke|quick|full] [--epochs N] [--sampling standard]
 """
