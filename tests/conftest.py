@@ -3,10 +3,10 @@ from pathlib import Path
 
 import fakedata
 import pytest
+from support import KerasCalls
 
 from dlwp.data.core import TEST_MARKER
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 REAL_DATA = os.environ.get("DLWP_DATA_DIR")  # read before any test changes the environment
 
 
@@ -54,8 +54,10 @@ def out_dir(tmp_path) -> Path:
     return tmp_path / "results"
 
 
-def smoke_args(data_dir, out_dir, *extra) -> list[str]:
-    return ["--profile", "smoke", "--data-dir", str(data_dir), "--output-dir", str(out_dir), *extra]
+@pytest.fixture
+def keras_calls(monkeypatch) -> KerasCalls:
+    """What reaches Keras' fit/evaluate/predict (and *_on_batch) during the test, recorded."""
+    return KerasCalls().install(monkeypatch)
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,7 @@ import math
 import keras
 import numpy as np
 import pytest
-from conftest import smoke_args
+from support import smoke_args
 
 from chapter03 import boston_housing_kfold, imdb_binary_classification, reuters_newswires
 from chapter03.boston_housing_kfold import k_fold_indices, normalize

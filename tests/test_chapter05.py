@@ -20,9 +20,9 @@ import fakedata
 import keras
 import numpy as np
 import pytest
-from conftest import REPO_ROOT, smoke_args
 from keras import layers
 from PIL import Image
+from support import REPO_ROOT, smoke_args
 
 from chapter05 import (
     dogs_vs_cats_augmentation,

@@ -18,8 +18,8 @@ import fakedata
 import keras
 import numpy as np
 import pytest
-from conftest import REPO_ROOT, smoke_args
-from fakedata.series import JENA_HEADER, jena_rows
+from fakedata.jena import JENA_HEADER, jena_rows
+from support import REPO_ROOT, smoke_args
 
 from chapter06 import (
     bidirectional_lstm,

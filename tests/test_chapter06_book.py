@@ -16,8 +16,8 @@ import fakedata
 import keras
 import numpy as np
 import pytest
-from conftest import smoke_args
-from fakedata.series import jena_rows
+from fakedata.jena import jena_rows
+from support import smoke_args
 
 from catalogue import CATALOGUE
 from chapter06 import (

@@ -15,8 +15,8 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from conftest import REPO_ROOT, smoke_args
 from keras import layers
+from support import REPO_ROOT, smoke_args
 
 from chapter07 import (
     callbacks,

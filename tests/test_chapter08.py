@@ -16,11 +16,11 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import REPO_ROOT, smoke_args
-from fakedata.text import TINY_TEXT
+from fakedata.nietzsche import TINY_TEXT
 from keras import layers
 from PIL import Image
 from scipy.stats import norm
+from support import REPO_ROOT, smoke_args
 
 from chapter08 import (
     char_lstm_generation,
@@ -808,7 +808,7 @@ def test_gan_smoke(ch8_data, out_dir, pixels):
     m = result["metrics"]
     # the real frogs' grid shows the frogs as they are, whatever their scaling
     real = np.asarray(Image.open(out_dir / "chapter08" / "gan.smoke_real.png"))
-    frogs = fakedata.text.frogs(60)[:25]
+    frogs = fakedata.cifar10.frogs(60)[:25]
     assert real.shape == (160, 160, 3)
     assert np.abs(real.astype(int) - gan.image_grid(frogs / 255.0, 5, 5, "unit")).max() <= 1
     assert m["steps_done"] == 3
@@ -828,7 +828,7 @@ def test_gan_smoke(ch8_data, out_dir, pixels):
 def test_load_cifar10_frogs_from_npz(ch8_data):
     x = cifar10.load_frogs(folders(ch8_data))
     assert x.shape == (60, 32, 32, 3) and x.dtype == np.uint8
-    assert np.array_equal(x, fakedata.text.frogs(60))
+    assert np.array_equal(x, fakedata.cifar10.frogs(60))
 
 
 def test_load_cifar10_frogs_from_the_official_tarball(tmp_path):

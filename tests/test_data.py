@@ -8,7 +8,7 @@ import tarfile
 import fakedata
 import numpy as np
 import pytest
-from fakedata.keras_sets import imdb_word_index
+from fakedata.imdb import imdb_word_index
 
 from dlwp.data import boston_housing, imagenet, imdb, mnist, reuters
 from dlwp.data import word_sequences as ws

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO_ROOT, smoke_args
+from support import REPO_ROOT, smoke_args
 
 from catalogue import CATALOGUE, CHAPTER_TITLES
 from chapter02 import display_digit, mnist_first_network

@@ -8,7 +8,7 @@ import sys
 import time
 
 import pytest
-from conftest import REPO_ROOT
+from support import REPO_ROOT
 
 import run_all
 from catalogue import Exercise

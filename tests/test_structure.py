@@ -5,7 +5,7 @@ import ast
 import re
 
 import pytest
-from conftest import REPO_ROOT
+from support import REPO_ROOT
 
 from catalogue import CATALOGUE
 

@@ -1,4 +1,4 @@
-"""Chapter 8's files: a Nietzsche-like text and CIFAR-10 frogs (npz, or the official tarball)."""
+"""CIFAR-10 frogs: the npz the GAN reads, or the official cifar-10-python.tar.gz."""
 
 from __future__ import annotations
 
@@ -8,17 +8,6 @@ import tarfile
 from pathlib import Path
 
 import numpy as np
-
-TINY_TEXT = (
-    "Supposing that Truth is a woman--what then? Is there not ground for suspecting that all "
-    "philosophers, in so far as they have been dogmatists, have failed to understand women. "
-) * 20
-
-
-def write_nietzsche(root: Path, text: str = TINY_TEXT) -> Path:
-    path = root / "datasets" / "nietzsche.txt"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def frogs(n, seed=0):

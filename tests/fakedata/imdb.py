@@ -1,4 +1,4 @@
-"""The Keras datasets of chapters 2-3 (MNIST, Boston, Reuters) and the raw IMDB reviews."""
+"""IMDB: the raw reviews (aclImdb_v1.tar.gz) and the official word index."""
 
 from __future__ import annotations
 
@@ -8,50 +8,6 @@ import tarfile
 from pathlib import Path
 
 import numpy as np
-
-
-def write_mnist(root: Path, n_train=300, n_test=100, seed=0) -> Path:
-    """Digits whose label is drawn as a bright bar at row 2*label: learnable, tiny."""
-    rng = np.random.default_rng(seed)
-
-    def make(n):
-        y = rng.integers(0, 10, n).astype("uint8")
-        x = rng.integers(0, 60, (n, 28, 28)).astype("uint8")
-        for i, label in enumerate(y):
-            x[i, 2 * label + 4, 4:24] = 255
-        return x, y
-
-    (x_train, y_train), (x_test, y_test) = make(n_train), make(n_test)
-    path = root / "datasets" / "mnist.npz"
-    np.savez_compressed(path, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
-    return path
-
-
-def write_boston(root: Path, n=80, seed=0) -> Path:
-    rng = np.random.default_rng(seed)
-    x = rng.normal(5.0, 3.0, (n, 13))
-    y = 20 + x[:, 0] * 2 + rng.normal(0, 1, n)
-    path = root / "datasets" / "boston_housing.npz"
-    np.savez(path, x=x, y=y)
-    return path
-
-
-def _object_array(seqs):
-    out = np.empty(len(seqs), dtype="object")
-    out[:] = seqs
-    return out
-
-
-def write_reuters(root: Path, n=400, vocab=3000, seed=0) -> Path:
-    rng = np.random.default_rng(seed)
-    seqs = [rng.integers(1, vocab, rng.integers(5, 60)).tolist() for _ in range(n)]
-    labels = rng.integers(0, 46, n).astype("int64")
-    path = root / "datasets" / "reuters.npz"
-    np.savez(path, x=_object_array(seqs), y=labels)
-    words = {f"word{i}": i for i in range(1, vocab)}
-    (root / "datasets" / "reuters_word_index.json").write_text(json.dumps(words))
-    return path
-
 
 IMDB_WORDS = [
     "the",

@@ -1,4 +1,4 @@
-"""Chapter 6's files: a Jena climate CSV (or its zip) and a GloVe text file."""
+"""Jena climate: datasets/jena_climate_2009_2016.csv (or its zip), the official layout."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pathlib import Path
 import numpy as np
 
 from dlwp.data.jena import COLUMNS
-from fakedata.keras_sets import IMDB_WORDS
 
 JENA_HEADER = ",".join(f'"{c}"' for c in COLUMNS)
 
@@ -46,23 +45,3 @@ def write_jena(root: Path, n=1000, seed=0, as_zip=False, header=JENA_HEADER) -> 
         return path
     csv.write_text(text)
     return csv
-
-
-def glove_words() -> list[str]:
-    """The tokens TextVectorization makes of the fake IMDB reviews (lower case, no punctuation)."""
-    extra = {"this", "well", "end", "unknownword"}
-    return sorted({w.replace("'", "") for w in IMDB_WORDS} | extra)
-
-
-def write_glove(root: Path, words=None, dim=100, seed=0, path=None) -> tuple[Path, dict]:
-    """A GloVe-format text file ("word v1 ... vdim" per line) at datasets/glove.6B.100d.txt (or
-    `path`); returns it and its vectors."""
-    rng = np.random.default_rng(seed)
-    words = glove_words() if words is None else words
-    vectors = {w: np.round(rng.normal(0, 1, dim), 5).astype("float32") for w in words}
-    path = Path(path) if path else root / "datasets" / "glove.6B.100d.txt"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        for w, v in vectors.items():
-            f.write(w + " " + " ".join(f"{x:.5f}" for x in v) + "\n")
-    return path, vectors

@@ -1,0 +1,142 @@
+"""What tests share besides fixtures: the smoke command line, and a record of what reaches Keras.
+
+`KerasCalls` (the `keras_calls` fixture in conftest) wraps `keras.Model.fit`, `evaluate`,
+`predict` and the `*_on_batch` methods for one test: each call still runs, and is recorded with
+the arrays it was given (copied), the settings (epochs, batch size, steps, learning rate) and,
+where it was given a Python generator, the batches the generator yielded during the call. A test
+then checks those against its own reading of the data files it wrote, not against the script's
+helpers: which rows were trained, validated and tested on, with which labels, prepared how.
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+RECORDED = ("fit", "evaluate", "predict", "train_on_batch", "test_on_batch", "predict_on_batch")
+MAX_BATCHES = 64  # batches kept per generator and call: enough to check, bounded in memory
+
+
+def smoke_args(data_dir, out_dir, *extra) -> list[str]:
+    return ["--profile", "smoke", "--data-dir", str(data_dir), "--output-dir", str(out_dir), *extra]
+
+
+def _copy(value):
+    """Arrays copied (a script may change them in place later); containers walked."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if isinstance(value, (list, tuple)):
+        return type(value)(_copy(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if hasattr(value, "numpy") and hasattr(value, "shape"):  # a tensor
+        return np.array(value)
+    return value
+
+
+def _is_generator(value) -> bool:
+    return isinstance(value, types.GeneratorType) or (
+        hasattr(value, "__next__") and not hasattr(value, "element_spec")
+    )
+
+
+def _learning_rate(model):
+    opt = getattr(model, "optimizer", None)
+    if opt is None or not hasattr(opt, "learning_rate"):
+        return None
+    import keras
+
+    return float(keras.ops.convert_to_numpy(opt.learning_rate))  # float32: compare with approx
+
+
+@dataclass
+class Call:
+    method: str
+    model: object
+    args: dict  # the call's arguments by name, arrays copied (`x`, `y`, `epochs`, ...)
+    learning_rate: float | None
+    batches: list = field(default_factory=list)  # what a generator `x` yielded, in order
+    val_batches: list = field(default_factory=list)  # what a generator `validation_data` yielded
+
+    def __getattr__(self, name):
+        try:
+            return self.__dict__["args"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @property
+    def model_name(self) -> str:
+        return getattr(self.model, "name", "")
+
+
+class KerasCalls:
+    """The calls to Keras' training and inference methods made while it is installed."""
+
+    def __init__(self):
+        self.calls: list[Call] = []
+
+    def of(self, method: str, model=None) -> list[Call]:
+        return [c for c in self.calls if c.method == method and (model is None or c.model is model)]
+
+    def install(self, monkeypatch) -> KerasCalls:
+        import keras
+
+        for method in RECORDED:
+            original = getattr(keras.Model, method)
+            monkeypatch.setattr(keras.Model, method, self._wrap(method, original))
+        return self
+
+    def _wrap(self, method, original):
+        signature = inspect.signature(original)
+        calls = self
+
+        def recorded(model, *args, **kwargs):
+            bound = signature.bind(model, *args, **kwargs)
+            named = dict(bound.arguments)
+            named.pop("self", None)
+            named.update(named.pop("kwargs", {}))
+            call = Call(method, model, {}, _learning_rate(model))
+            for key, sink in (("x", call.batches), ("validation_data", call.val_batches)):
+                if _is_generator(named.get(key)):
+                    named[key] = _tee(named[key], sink)
+            call.args = {k: (v if _is_generator(v) else _copy(v)) for k, v in named.items()}
+            calls.calls.append(call)
+            return original(model, **named)
+
+        recorded.__name__ = method
+        return recorded
+
+
+def _tee(generator, sink: list):
+    for batch in generator:
+        if len(sink) < MAX_BATCHES:
+            sink.append(_copy(batch))
+        yield batch
+
+
+# -- matching what reached Keras with the data files ------------------------------------------
+
+
+def row_index(rows: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """For each of `rows`, its index in `reference` (exact match of the whole row), or -1."""
+    rows = np.ascontiguousarray(np.asarray(rows).reshape(len(rows), -1))
+    reference = np.ascontiguousarray(np.asarray(reference).reshape(len(reference), -1))
+    assert rows.shape[1] == reference.shape[1], (rows.shape, reference.shape)
+    lookup = {}
+    for i, r in enumerate(reference):
+        lookup.setdefault(r.tobytes(), i)
+    return np.array([lookup.get(r.astype(reference.dtype).tobytes(), -1) for r in rows])
+
+
+def assert_rows_from(rows, reference, what="rows") -> np.ndarray:
+    """Every one of `rows` is a row of `reference`; returns their indices there."""
+    idx = row_index(rows, reference)
+    missing = int((idx < 0).sum())
+    assert missing == 0, f"{missing} of {len(idx)} {what} are not rows of the reference"
+    return idx
