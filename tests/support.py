@@ -92,6 +92,17 @@ class KerasCalls:
             monkeypatch.setattr(keras.Model, method, self._wrap(method, original))
         return self
 
+    def __enter__(self) -> KerasCalls:
+        """`with KerasCalls() as calls:` records outside a test's own monkeypatch (e.g. in a
+        module-scoped fixture that runs a script once for several tests)."""
+        import pytest
+
+        self._patch = pytest.MonkeyPatch()
+        return self.install(self._patch)
+
+    def __exit__(self, *exc):
+        self._patch.undo()
+
     def _wrap(self, method, original):
         signature = inspect.signature(original)
         calls = self
