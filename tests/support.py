@@ -151,3 +151,13 @@ def assert_rows_from(rows, reference, what="rows") -> np.ndarray:
     missing = int((idx < 0).sum())
     assert missing == 0, f"{missing} of {len(idx)} {what} are not rows of the reference"
     return idx
+
+
+def isolated_env(monkeypatch, cache_dir) -> None:
+    """What conftest's autouse fixture sets for each test (offline, the session's test cache, no
+    real data, no runner error file), for a module-scoped fixture that runs a script once: pytest
+    sets such a fixture up before any function-scoped one, the autouse fixture included."""
+    monkeypatch.setenv("DLWP_OFFLINE", "1")
+    monkeypatch.setenv("DLWP_CACHE_DIR", str(cache_dir))
+    monkeypatch.delenv("DLWP_DATA_DIR", raising=False)
+    monkeypatch.delenv("DLWP_ERROR_JSON", raising=False)
