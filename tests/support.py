@@ -161,3 +161,9 @@ def isolated_env(monkeypatch, cache_dir) -> None:
     monkeypatch.setenv("DLWP_CACHE_DIR", str(cache_dir))
     monkeypatch.delenv("DLWP_DATA_DIR", raising=False)
     monkeypatch.delenv("DLWP_ERROR_JSON", raising=False)
+
+
+def own_calls(calls: list[Call]) -> list[Call]:
+    """The calls the script made itself: without the `evaluate` that Keras' `fit` makes on the
+    validation data at the end of every epoch (it passes `_use_cached_eval_dataset=True`)."""
+    return [c for c in calls if not c.args.get("_use_cached_eval_dataset")]
