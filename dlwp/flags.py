@@ -18,6 +18,7 @@ import os
 import sys
 from pathlib import Path
 
+from dlwp import results
 from dlwp.data.core import REPO_ROOT, DataFolders
 from dlwp.errors import UserError
 
@@ -34,6 +35,17 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def seed(text: str) -> int:
+    """NumPy's seeds are 0 to 2**32 - 1: a flag outside that fails here, not deep in Keras."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"expected 0 to {2**32 - 1}, got {value}")
     return value
 
 
@@ -64,7 +76,7 @@ def parser(doc: str | None, profiles: dict[str, dict] | None = None) -> argparse
         default=str(DEFAULT_OUTPUT_DIR),
         help="where results JSON and figures go (default: results/)",
     )
-    p.add_argument("--seed", type=int, default=1, help="random seed (default: 1)")
+    p.add_argument("--seed", type=seed, default=1, help="random seed, 0 to 2**32-1 (default: 1)")
     p.set_defaults(_profiles=profiles or {})
     return p
 
@@ -82,6 +94,8 @@ def parse(p: argparse.ArgumentParser, argv=None) -> argparse.Namespace:
     for key, value in profiles.get(args.profile, {}).items():
         if getattr(args, key, None) is None:
             setattr(args, key, value)
+    if not str(args.output_dir).strip():  # '' would resolve to the folder the user stands in
+        raise UserError("--output-dir is empty", "give a folder, or leave the flag out")
     args.output_dir = Path(args.output_dir).expanduser().resolve()
     if args.output_dir.exists() and not args.output_dir.is_dir():
         raise UserError(f"--output-dir {args.output_dir} is a file", "give a folder")
@@ -108,12 +122,30 @@ def add_weights_flags(p: argparse.ArgumentParser, bases: tuple[str, ...], defaul
 
 def run(main, argv=None):
     """Run a script's `main`: a UserError is one line on stderr and exit status 1, and its
-    fields go to `$DLWP_ERROR_JSON` when the runner asked for them."""
+    fields go to `$DLWP_ERROR_JSON` when the runner asked for them. An OSError that reaches here
+    (a full disk, a folder removed mid-run) is one line too. What an unfinished run staged is
+    dropped, so the last good results stay."""
     try:
-        return main(argv)
+        try:
+            return main(argv)
+        finally:
+            results.discard_unfinished()
     except UserError as exc:
-        target = os.environ.get(ERROR_JSON_ENV)
-        if target:
-            Path(target).write_text(json.dumps(exc.to_dict(), indent=2) + "\n", encoding="utf-8")
-        print(f"error: {exc.message}", file=sys.stderr)
-        sys.exit(1)
+        _fail(exc)
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        _fail(
+            UserError(
+                f"{where}{exc.strerror or exc}",
+                "free some space or fix the folder's permissions, then run again",
+                errno=exc.errno,
+            )
+        )
+
+
+def _fail(exc: UserError):
+    target = os.environ.get(ERROR_JSON_ENV)
+    if target:
+        Path(target).write_text(json.dumps(exc.to_dict(), indent=2) + "\n", encoding="utf-8")
+    print(f"error: {exc.message}", file=sys.stderr)
+    sys.exit(1)

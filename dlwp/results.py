@@ -5,6 +5,10 @@ Each run writes `<output-dir>/<chapter>/<name>.json` (quick profile) or `<name>.
 book's reference values, the profile and settings, the data files read (named inside their data
 folder), the seconds it took, library versions and its figures (relative to the output folder).
 No path of the machine that ran is written.
+
+Nothing is lost: figures, models and text a run writes go to a hidden staging folder first, and
+`finish` moves them into place, with the JSON last, only when every metric is finite. A run that
+fails or comes out NaN leaves the last good result, its figures and its model as they were.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import time
 from pathlib import Path
 
@@ -111,18 +116,30 @@ class Run:
                 "pass --output-dir with a folder you can write to",
             )
         self.figures: list[Path] = []
+        self.staging = self.dir / f".{self.file_stem}.staging-{os.getpid()}"
         self.started = time.perf_counter()
+        _unfinished.append(self)
         print(f"== {self.exercise}: {title} [profile {args.profile}]", flush=True)
 
     def path(self, suffix: str) -> Path:
-        """A file of this run's in the output folder, e.g. run.path('.png'); made on first use."""
-        self.dir.mkdir(parents=True, exist_ok=True)
-        return self.dir / f"{self.file_stem}{suffix}"
+        """A file of this run's, e.g. run.path('.png'): staged, moved into the output folder by
+        `finish` (so a failed run replaces nothing)."""
+        self.staging.mkdir(parents=True, exist_ok=True)
+        return self.staging / f"{self.file_stem}{suffix}"
+
+    def final(self, path) -> Path:
+        """Where a staged file will be once the run finishes."""
+        path = Path(path)
+        try:
+            return self.dir / path.relative_to(self.staging)
+        except ValueError:
+            return path
 
     def relative(self, path) -> str:
-        """`path` as results name it: relative to the output folder."""
+        """`path` as results name it: relative to the output folder, where it ends up."""
         try:
-            return Path(path).resolve().relative_to(self.output_root.resolve()).as_posix()
+            path = self.final(Path(path).resolve())
+            return path.relative_to(self.output_root.resolve()).as_posix()
         except ValueError:
             return Path(path).name
 
@@ -135,17 +152,54 @@ class Run:
 
     def save_model(self, model) -> Path:
         """Save a trained model as `<chapter>/models/<name>[.<profile>].keras`; returns the path."""
-        path = self.dir / "models" / f"{self.file_stem}.keras"
+        path = self.staging / "models" / f"{self.file_stem}.keras"
         path.parent.mkdir(parents=True, exist_ok=True)
         model.save(path)
-        print(f"saved {path}")
+        print(f"saved {self.final(path)}")
         return path
 
     def add_figure(self, path: Path) -> None:
         self.figures.append(Path(path))
 
+    def discard(self) -> None:
+        """Drop what this run staged (it failed): the last good files stay as they were."""
+        shutil.rmtree(self.staging, ignore_errors=True)
+        if self in _unfinished:
+            _unfinished.remove(self)
+
+    def _publish(self) -> None:
+        """Move what the run staged into the output folder: files one by one (`models/` file by
+        file), a folder of the run's own (style transfer's frames) as a whole."""
+        if not self.staging.exists():
+            return
+        for staged in sorted(self.staging.iterdir()):
+            target = self.dir / staged.name
+            if staged.is_dir() and staged.name == "models":
+                target.mkdir(parents=True, exist_ok=True)
+                for f in staged.iterdir():
+                    os.replace(f, target / f.name)
+                continue
+            if staged.is_dir():
+                shutil.rmtree(target, ignore_errors=True)
+            os.replace(staged, target)
+        shutil.rmtree(self.staging, ignore_errors=True)
+
     def finish(self, metrics: dict, **extra) -> dict:
-        """Write the results JSON and return it (what `main` returns)."""
+        """Write the results JSON and return it (what `main` returns); a metric that is NaN or
+        infinite fails the run instead (exit status 1), and the last good result stays."""
+        bad = non_finite(metrics)
+        if bad:
+            self.discard()
+            raise UserError(
+                f"{self.exercise} ({self.args.profile}): metrics are not finite: "
+                + ", ".join(bad[:5])
+                + (f" (+{len(bad) - 5} more)" if len(bad) > 5 else ""),
+                "training diverged or the data holds bad values; the last good results, "
+                "figures and model are kept",
+                exercise=self.exercise,
+                profile=self.args.profile,
+                metrics=bad,
+            )
         hidden = ("output_dir", "data_dir", "data", "profile", "seed", "argv")
         data = self.args.data
         settings = {k: _portable(v, data) for k, v in vars(self.args).items() if k not in hidden}
@@ -167,10 +221,37 @@ class Run:
             **extra,
         }
         result = jsonable(result)
-        write_json(self.path(".json"), result)
+        self._publish()
+        self.dir.mkdir(parents=True, exist_ok=True)
+        target = self.dir / f"{self.file_stem}.json"
+        write_json(target, result)
+        if self in _unfinished:
+            _unfinished.remove(self)
         shown = ", ".join(f"{k}={fmt(metrics.get(k))}" for k in self.book) or "done"
-        print(f"== {self.exercise}: {shown} ({result['seconds']} s) -> {self.path('.json')}")
+        print(f"== {self.exercise}: {shown} ({result['seconds']} s) -> {target}")
         return result
+
+
+_unfinished: list[Run] = []
+
+
+def discard_unfinished() -> None:
+    """Drop the staged files of every run that did not finish (`flags.run`, on a failure)."""
+    for run in list(_unfinished):
+        run.discard()
+
+
+def non_finite(value, name="") -> list[str]:
+    """The names of the NaN or infinite numbers in `value` (nested dicts and lists walked)."""
+    if isinstance(value, dict):
+        return [b for k, v in value.items() for b in non_finite(v, f"{name}.{k}" if name else k)]
+    if isinstance(value, (list, tuple)):
+        return [b for i, v in enumerate(value) for b in non_finite(v, f"{name}[{i}]")]
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        return non_finite(value.tolist(), name)
+    if isinstance(value, float) and not math.isfinite(value):
+        return [f"{name}={value}"]
+    return []
 
 
 def fmt(value) -> str:

@@ -27,6 +27,8 @@ def listing(root):
 
 
 def test_folders_order_and_labels(tmp_path, monkeypatch):
+    for name in ("env", "flag"):
+        (tmp_path / name).mkdir()
     monkeypatch.setenv("DLWP_DATA_DIR", str(tmp_path / "env"))
     monkeypatch.setenv("DLWP_CACHE_DIR", str(tmp_path / "cache"))
     flag = folders(tmp_path / "flag")
@@ -48,6 +50,7 @@ def test_a_source_beats_the_cache(tmp_path, monkeypatch):
     data = folders(source)
     (x, _), _ = mnist.load_data(data)
     assert len(x) == 7 and data.read[0]["folder"] == "--data-dir"
+    (tmp_path / "elsewhere").mkdir()
     (x, _), _ = mnist.load_data(folders(tmp_path / "elsewhere"))
     assert len(x) == 5
 

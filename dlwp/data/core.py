@@ -52,12 +52,11 @@ class DataFolders:
     def resolve(cls, data_dir=None, environ=None) -> DataFolders:
         env = os.environ if environ is None else environ
         sources = []
-        if data_dir:
-            sources.append(Folder(Path(data_dir).expanduser().resolve(), "--data-dir"))
+        if data_dir is not None:
+            sources.append(Folder(_readable_folder(data_dir, "--data-dir"), "--data-dir"))
         elif env.get(DATA_DIR_ENV):
-            sources.append(
-                Folder(Path(env[DATA_DIR_ENV]).expanduser().resolve(), f"${DATA_DIR_ENV}")
-            )
+            label = f"${DATA_DIR_ENV}"
+            sources.append(Folder(_readable_folder(env[DATA_DIR_ENV], label), label))
         if env.get(CACHE_DIR_ENV):
             cache = Folder(Path(env[CACHE_DIR_ENV]).expanduser().resolve(), f"${CACHE_DIR_ENV}")
         else:
@@ -169,6 +168,31 @@ class DataFolders:
         }
         if entry not in self.read:
             self.read.append(entry)
+
+
+def _readable_folder(given: str, label: str) -> Path:
+    """A data folder the user named, resolved against the folder the command was started in;
+    UserError unless it is a folder that can be read (permission bits checked: root reads
+    anything, but a folder closed to everyone is a mistake to report, not to read around)."""
+    if not str(given).strip():
+        raise UserError(f"{label} is empty", f"give a data folder, or leave {label} out")
+    path = Path(given).expanduser().resolve()
+    if not path.exists():
+        raise UserError(
+            f"{label} {path} does not exist",
+            "give the folder that holds datasets/ and models/ (Keras-cache layout)",
+            folder=label,
+        )
+    if not path.is_dir():
+        raise UserError(f"{label} {path} is a file, not a folder", "give its folder", folder=label)
+    mode = path.stat().st_mode
+    if not (os.access(path, os.R_OK | os.X_OK) and mode & 0o444 and mode & 0o111):
+        raise UserError(
+            f"{label} {path} cannot be read (permissions {oct(mode & 0o777)})",
+            f"make it readable (chmod a+rx {path.name}) or give another folder",
+            folder=label,
+        )
+    return path
 
 
 def atomic_write(target: Path, write) -> Path:

@@ -20,7 +20,7 @@ import numpy as np
 
 from dlwp.data import word_sequences as ws
 from dlwp.data.core import DataFolders, atomic_write
-from dlwp.data.formats import check, load_npz
+from dlwp.data.formats import check, check_labels, check_word_ids, load_npz
 from dlwp.errors import BadData
 
 ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
@@ -218,6 +218,8 @@ def _ranks(data: DataFolders):
     f = load_npz(path, ["x_train", "y_train", "x_test", "y_test"], allow_pickle=True, name=name)
     for s in SUBSETS:
         check(len(f[f"x_{s}"]) == len(f[f"y_{s}"]), path, f"x_{s}/y_{s} lengths differ", name)
+        check_labels(f[f"y_{s}"], path, f"y_{s}", 2, name)
+        check_word_ids(f[f"x_{s}"], path, f"x_{s}", name)
     return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dlwp.data.core import DataFolders
-from dlwp.data.formats import check, load_npz
+from dlwp.data.formats import check, check_labels, check_pixels, load_npz
 
 URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
@@ -20,4 +20,6 @@ def load_data(data: DataFolders):
         check(
             y.shape == (len(x),), path, f"y_{split} has shape {y.shape} for {len(x)} images", name
         )
+        check_pixels(x, path, f"x_{split}", name)
+        check_labels(y, path, f"y_{split}", 10, name)
     return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])

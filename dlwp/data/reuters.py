@@ -6,7 +6,7 @@ import numpy as np
 
 from dlwp.data import word_sequences as ws
 from dlwp.data.core import DataFolders
-from dlwp.data.formats import check, load_npz
+from dlwp.data.formats import check, check_labels, check_word_ids, load_npz
 
 ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 SHA256 = "d6586e694ee56d7a4e65172e12b3e987c03096cb01eab99753921ef915959916"
@@ -30,6 +30,8 @@ def load_data(
     f = load_npz(path, ["x", "y"], allow_pickle=True, name=name)
     xs, labels = f["x"], f["y"]
     check(len(xs) == len(labels), path, f"{len(xs)} sequences but {len(labels)} labels", name)
+    check_labels(labels, path, "y", 46, name)
+    check_word_ids(xs, path, "x", name)
     indices = np.arange(len(xs))
     np.random.RandomState(seed).shuffle(indices)
     xs, labels = xs[indices], labels[indices]

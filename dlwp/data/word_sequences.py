@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from dlwp.data.core import DataFolders
-from dlwp.data.formats import check, load_json
+from dlwp.data.formats import check_word_index, load_json
 
 
 def remove_long(maxlen, seqs, labels):
@@ -40,10 +40,5 @@ def load_word_index(data: DataFolders, relpath: str, url: str, file_hash: str, w
     """`keras.datasets.<name>.get_word_index()`: word -> rank (1 = most frequent)."""
     path = data.fetch(relpath, url, file_hash, what)
     index = load_json(path, data.name(path))
-    check(
-        isinstance(index, dict) and bool(index),
-        path,
-        "not a non-empty JSON object",
-        data.name(path),
-    )
+    check_word_index(index, path, data.name(path))
     return index
