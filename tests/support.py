@@ -167,3 +167,27 @@ def own_calls(calls: list[Call]) -> list[Call]:
     """The calls the script made itself: without the `evaluate` that Keras' `fit` makes on the
     validation data at the end of every epoch (it passes `_use_cached_eval_dataset=True`)."""
     return [c for c in calls if not c.args.get("_use_cached_eval_dataset")]
+
+
+def run_once(main, argv, cache_dir):
+    """Run a script's `main(argv)` once, for a module-scoped fixture that several tests read: in
+    `isolated_env`, with what reached Keras recorded (`.calls`) and every figure the run saved
+    kept (`.figures`, the Matplotlib figures in order). Returns `.result`, `.metrics` too."""
+    import pytest
+
+    from dlwp import results
+
+    figures = []
+    save_figure = results.Run.save_figure
+
+    def recording_save_figure(run, fig, *args, **kwargs):
+        figures.append(fig)
+        return save_figure(run, fig, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp, KerasCalls() as calls:
+        isolated_env(mp, cache_dir)
+        mp.setattr(results.Run, "save_figure", recording_save_figure)
+        result = main(argv)
+    return types.SimpleNamespace(
+        result=result, metrics=result["metrics"], calls=calls, figures=figures
+    )
