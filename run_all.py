@@ -6,7 +6,7 @@ the runs, RESULTS.md is rebuilt from every results JSON (so a partial rerun only
 rows) and replaced atomically.
 
 Exit status: 0 when every exercise ran; 1 when one failed (a crash, a timeout, bad input: the
-code or the data is broken); 3 when the only gaps are inputs that are not present here
+code or the data is broken) or a results file is corrupt (its row says so); 3 when the only gaps are inputs that are not present here
 (ImageNet weights, the Jena CSV, GloVe): nothing is broken, something is missing. Ctrl-C stops
 the running exercise whole and exits 130.
 
@@ -53,6 +53,17 @@ def parse_args(argv=None, catalogue=CATALOGUE):
     p.add_argument("--render-only", action="store_true", help="only rebuild RESULTS.md")
     p.add_argument("--list", action="store_true", help="list the selected exercises and stop")
     args = p.parse_args(argv)
+    # Relative folders are the user's: resolved against the folder the command was started in,
+    # before the exercises run from the repository root.
+    for flag in ("data_dir", "results_dir", "results_md"):
+        value = getattr(args, flag)
+        if value is not None and not value.strip():
+            p.error(f"--{flag.replace('_', '-')} is empty")
+        if value is not None:
+            setattr(args, flag, str(Path(value).expanduser().resolve()))
+    if args.data_dir and not Path(args.data_dir).is_dir():
+        what = "does not exist" if not Path(args.data_dir).exists() else "is not a folder"
+        p.error(f"--data-dir {args.data_dir} {what}: give the folder that holds datasets/")
     chapters = set()
     for c in args.chapter:
         name = c if c.startswith("chapter") else f"chapter{int(c):02d}" if c.isdigit() else c
@@ -178,16 +189,23 @@ def main(argv=None, catalogue=CATALOGUE, repo_root=REPO_ROOT) -> int:
         print("\nSummary:")
         for label, status, seconds, message in summary:
             print(f"  {status:13} {seconds:7.0f} s  {label}  {message}".rstrip())
+    corrupt = []
     try:
-        md = report.write_results_md(results_dir, results_md, catalogue, CHAPTER_TITLES)
+        md = report.write_results_md(
+            results_dir, results_md, catalogue, CHAPTER_TITLES, corrupt, repo_root
+        )
         print(f"\nwrote {md}")
     except UserError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
+    for bad in corrupt:
+        print(f"error: {results_dir.name}/{bad}; rerun the exercise or delete it", file=sys.stderr)
     failed = [s[0] for s in summary if s[1] in ("failed", "timeout", "missing")]
     missing = [s[0] for s in summary if s[1] == MISSING_INPUT]
     if failed:
         print(f"{len(failed)} failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    if corrupt:
         return 1
     if missing:
         print(

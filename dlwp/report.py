@@ -6,10 +6,11 @@ appear. An exercise that could not run shows why, from the fields of its `.error
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 
-from dlwp.data.core import atomic_write
+from dlwp.data.core import REPO_ROOT, atomic_write
 from dlwp.errors import UserError
 from dlwp.results import fmt, profile_suffix
 
@@ -50,18 +51,20 @@ def _settings_summary(result: dict) -> str:
 
 def why_not(error: dict, limit: int = 160) -> str:
     """A failure for a table cell, from its fields."""
-    fields = error.get("error")
-    if isinstance(fields, str):
+    fields = error.get("error") if isinstance(error, dict) else None
+    if not isinstance(fields, (str, dict)):
+        gist = "failed (its .error.json holds no fields)"
+    elif isinstance(fields, str):
         gist = fields.removeprefix("error: ")
-    elif fields.get("kind") == "missing input":
-        gist = f"{' or '.join(fields['files'])} not found"
+    elif fields.get("kind") == "missing input" and isinstance(fields.get("files"), list):
+        gist = f"{' or '.join(map(str, fields['files']))} not found"
         reason = fields.get("reason") or ""
         if reason.startswith("the download failed"):
             gist += ", and the download failed"
         elif reason:
             gist += f" ({reason})"
     else:
-        gist = fields.get("problem", "failed")
+        gist = str(fields.get("problem", "failed"))
     return gist if len(gist) <= limit else gist[: limit - 1] + "…"
 
 
@@ -72,27 +75,102 @@ def reportable(result: dict) -> bool:
     return all(s.get("kind") == "real" for s in result.get("data", []))
 
 
-def _load(path: Path):
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+class Corrupt:
+    """A results file that is there but cannot be used: what is wrong with it."""
+
+    def __init__(self, file: str, why: str):
+        self.file, self.why = file, why
+
+    def __str__(self) -> str:
+        return f"{self.file} is corrupt ({self.why})"
+
+
+FIELDS = {"metrics": dict, "profile": str}  # what a results JSON must hold to be shown
+OPTIONAL = {"book": (dict, type(None)), "data": list, "figures": list, "versions": dict,
+            "seconds": (int, float, type(None)), "settings": dict}  # fmt: skip
+
+
+def _load(path: Path, name: str, kind: str = "result"):
+    """The JSON at `path`; None when there is none; `Corrupt` when it is unreadable or not of a
+    results file's shape (an `.error.json` need only be an object)."""
+    if not path.exists():
         return None
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        return Corrupt(name, f"cannot be read: {exc}")
+    except json.JSONDecodeError as exc:
+        return Corrupt(name, f"not JSON: {exc.msg} at line {exc.lineno}")
+    if not isinstance(value, dict):
+        return Corrupt(name, f"a JSON {type(value).__name__}, not an object")
+    if kind == "result":
+        for key, types in {**FIELDS, **OPTIONAL}.items():
+            if key not in value:
+                if key in FIELDS:
+                    return Corrupt(name, f"no {key!r}")
+            elif not isinstance(value[key], types):
+                return Corrupt(name, f"{key!r} is a {type(value[key]).__name__}")
+        if any(not isinstance(s, dict) for s in value.get("data", [])):
+            return Corrupt(name, "'data' holds something other than objects")
+    return value
 
 
-def _rows(folder: Path, link: str, name: str, envs: dict, figures: list, rel_results: str):
+def book_numbers(script: Path) -> dict:
+    """A script's BOOK dict, read from its source (no import: no TensorFlow), {} if none."""
+    try:
+        tree = ast.parse(Path(script).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, UnicodeDecodeError):
+        return {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "BOOK" for t in node.targets
+        ):
+            try:
+                book = ast.literal_eval(node.value)
+            except ValueError:
+                return {}
+            return (
+                {k: v for k, v in book.items() if v is not None} if isinstance(book, dict) else {}
+            )
+    return {}
+
+
+def _not_measured(link: str, why: str, book: dict) -> list[str]:
+    """Rows for an exercise with no result: why, beside each number the book printed."""
+    if not book:
+        return [f"| {link} | — | {why} | | | | |"]
+    rows = []
+    for i, (metric, ref) in enumerate(book.items()):
+        first = i == 0
+        cells = [link if first else "", metric, why if first else "—", fmt(ref), "", "", ""]
+        rows.append("| " + " | ".join(cells) + " |")
+    return rows
+
+
+def _rows(folder: Path, link: str, name: str, envs: dict, figures: list, rel_results: str,
+          book: dict, corrupt: list):  # fmt: skip
     rows = []
     for profile in REPORTED_PROFILES:
         stem = name + profile_suffix(profile)
-        result = _load(folder / f"{stem}.json")
-        error = _load(folder / f"{stem}.error.json")
+        where = f"{folder.name}/{stem}"
+        result = _load(folder / f"{stem}.json", f"{where}.json")
+        error = _load(folder / f"{stem}.error.json", f"{where}.error.json", kind="error")
+        for bad in (result, error):
+            if isinstance(bad, Corrupt):
+                corrupt.append(bad)
+                rows.append(f"| {link} | — | {profile}: {fmt(str(bad))} | | | | |")
+        if isinstance(result, Corrupt):
+            continue
+        if isinstance(error, Corrupt):
+            error = None
         if result is not None and not reportable(result):
             result = None
         if result is None:
             if profile == "quick":
                 why = why_not(error) if error else "not run yet"
-                rows.append(f"| {link} | — | not measured: {fmt(why)} | | | | |")
+                rows += _not_measured(link, f"not measured: {fmt(why)}", book)
             elif error:
-                rows.append(f"| {link} | — | full not measured: {fmt(why_not(error))} | | | | |")
+                rows += _not_measured(link, f"full not measured: {fmt(why_not(error))}", book)
             continue
         v = result.get("versions", {})
         env = (
@@ -126,20 +204,33 @@ def _rows(folder: Path, link: str, name: str, envs: dict, figures: list, rel_res
     return rows
 
 
-def render(results_dir: Path, catalogue, titles: dict, rel_results: str = "results") -> str:
+def render(
+    results_dir: Path,
+    catalogue,
+    titles: dict,
+    rel_results: str = "results",
+    corrupt: list | None = None,
+    scripts_root: Path = REPO_ROOT,
+) -> str:
     """RESULTS.md's text: one table per chapter, in catalogue order, then its figures.
 
-    `rel_results` is how RESULTS.md links the results folder (relative to itself).
+    `rel_results` is how RESULTS.md links the results folder (relative to itself). Results
+    files that cannot be used are shown as corrupt and appended to `corrupt`. The book's
+    numbers of an exercise with no result are read from its script (`scripts_root`).
     """
     results_dir = Path(results_dir)
+    corrupt = [] if corrupt is None else corrupt
     body, envs = [], {}
     for chapter in dict.fromkeys(ex.chapter for ex in catalogue):
         rows, figures = [], []
         for ex in (e for e in catalogue if e.chapter == chapter):
+            book = book_numbers(Path(scripts_root) / ex.script)
             for variant in ex.variants:
                 name = ex.result_name(variant)
                 link = f"[{name}]({ex.script})"
-                rows += _rows(results_dir / chapter, link, name, envs, figures, rel_results)
+                shown = book if variant.tag is None else {}  # a variant stands in: not the book's
+                folder = results_dir / chapter
+                rows += _rows(folder, link, name, envs, figures, rel_results, shown, corrupt)
         body += [f"## {titles.get(chapter, chapter)}", ""]
         body += [
             "| exercise | metric | ours | book | profile | time | data |",
@@ -158,9 +249,17 @@ def has_results(results_dir: Path) -> bool:
     return Path(results_dir).is_dir() and any(Path(results_dir).glob("chapter*/*.json"))
 
 
-def write_results_md(results_dir: Path, target: Path, catalogue, titles: dict) -> Path:
+def write_results_md(
+    results_dir: Path,
+    target: Path,
+    catalogue,
+    titles: dict,
+    corrupt: list | None = None,
+    scripts_root: Path = REPO_ROOT,
+) -> Path:
     """Render RESULTS.md and replace `target` atomically; a results folder that does not exist
-    or holds no results, or a target that cannot be written, touches nothing."""
+    or holds no results, or a target that cannot be written, touches nothing. Corrupt results
+    files are shown as such and appended to `corrupt`."""
     results_dir, target = Path(results_dir), Path(target)
     if not has_results(results_dir):
         raise UserError(
@@ -172,7 +271,7 @@ def write_results_md(results_dir: Path, target: Path, catalogue, titles: dict) -
             f"--results-md {target}: not a file in an existing folder", "give a file path"
         )
     rel = Path(_relpath(results_dir.resolve(), target.resolve().parent))
-    text = render(results_dir, catalogue, titles, rel.as_posix())
+    text = render(results_dir, catalogue, titles, rel.as_posix(), corrupt, scripts_root)
     atomic_write(target, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return target
 

@@ -11,7 +11,7 @@ import pytest
 from support import REPO_ROOT
 
 import run_all
-from catalogue import Exercise
+from catalogue import Exercise, Variant
 from dlwp import processes
 
 OK = """
@@ -23,13 +23,35 @@ out.mkdir(parents=True, exist_ok=True)
 """
 CRASH = "raise RuntimeError('kaboom')\n"
 MISSING = """
+BOOK = {"score": 0.91, "printed_nothing": None}
 import sys
 from dlwp import flags
 from dlwp.data.core import DataFolders
 def main(argv=None):
-    DataFolders.resolve("/nowhere").fetch("datasets/foo.npz")
+    DataFolders.resolve(__file__.rsplit("/", 1)[0]).fetch("datasets/foo.npz")
 flags.run(main)
 """
+# Writes the command line it was given as its metrics, under its variant's name and profile.
+ECHO = """
+import json, sys, pathlib
+argv = sys.argv[1:]
+out = pathlib.Path(argv[argv.index("--output-dir") + 1]) / "chapter02"
+out.mkdir(parents=True, exist_ok=True)
+tag = argv[argv.index("--tag") + 1] if "--tag" in argv else None
+profile = argv[argv.index("--profile") + 1]
+name = "echo" + (f"@{tag}" if tag else "") + ("" if profile == "quick" else f".{profile}")
+metrics = {"argv": argv, "cwd": str(pathlib.Path.cwd())}
+(out / f"{name}.json").write_text(json.dumps({"metrics": metrics, "book": None,
+                                              "profile": profile, "data": []}))
+"""
+BADDATA = """
+from dlwp import flags
+from dlwp.errors import BadData
+def main(argv=None):
+    raise BadData("/x/datasets/foo.npz", "malformed: 1 NaN", name="datasets/foo.npz")
+flags.run(main)
+"""
+ECHO_VARIANTS = (Variant(), Variant("a", ("--tag", "a", "--x", "1")), Variant("b", ("--tag", "b")))
 # A hang that also starts a grandchild in a session of its own: the runner must stop both.
 HANG = """
 import subprocess, sys, time, pathlib
@@ -44,11 +66,12 @@ time.sleep(600)
 @pytest.fixture
 def fake_repo(tmp_path):
     (tmp_path / "chapter02").mkdir()
-    scripts = {"ok": OK, "crash": CRASH, "usererr": MISSING, "hang": HANG}
-    for name, code in scripts.items():
+    scripts = {"ok": OK, "crash": CRASH, "usererr": MISSING, "hang": HANG, "baddata": BADDATA}
+    for name, code in {**scripts, "echo": ECHO}.items():
         (tmp_path / "chapter02" / f"{name}.py").write_text(code)
     catalogue = tuple(Exercise(f"chapter02/{n}.py") for n in scripts) + (
         Exercise("chapter02/not_written.py"),
+        Exercise("chapter02/echo.py", ECHO_VARIANTS),
     )
     return tmp_path, catalogue
 
@@ -101,15 +124,130 @@ def test_runner_survives_crash_and_hang_and_keeps_old_rows(fake_repo, capsys):
     missing = json.loads((res / "chapter02" / "usererr.error.json").read_text())
     assert missing["status"] == "missing input"
     assert missing["error"]["files"] == ["datasets/foo.npz"]
-    assert "/nowhere" not in json.dumps(missing)  # fields, not this machine's paths
+    assert str(root) not in json.dumps(missing)  # fields, not this machine's paths
     grandchild = int((res / "hang.pids").read_text())
     assert not alive(grandchild), "the timed-out exercise left a process behind"
 
 
 def test_only_missing_inputs_exit_3(fake_repo, capsys):
-    rc, _, _ = run(fake_repo, "--only", "usererr", "--only", "ok")
+    rc, _, md = run(fake_repo, "--only", "usererr", "--only", "ok")
     assert rc == 3
     assert "could not run, an input is not present: chapter02/usererr" in capsys.readouterr().err
+    # a row that could not be measured still shows what the book printed
+    text = md.read_text()
+    assert "| [usererr](chapter02/usererr.py) | score | not measured: datasets/foo.npz not found"
+    assert "| 0.91 |" in text.split("[usererr]")[1].splitlines()[0]
+    assert "printed_nothing" not in text
+
+
+def test_bad_data_through_the_runner_is_a_failure_not_a_missing_input(fake_repo, capsys):
+    rc, res, _ = run(fake_repo, "--only", "baddata", "--only", "usererr")
+    assert rc == 1
+    err = capsys.readouterr().err
+    assert "1 failed: chapter02/baddata" in err
+    record = json.loads((res / "chapter02" / "baddata.error.json").read_text())
+    assert record["status"] == "failed" and record["error"]["kind"] == "bad input"
+    assert record["error"]["file"] == "datasets/foo.npz"
+
+
+def test_only_runs_every_variant_with_its_own_flags_and_profile(fake_repo):
+    rc, res, _ = run(fake_repo, "--only", "echo", "--profile", "full")
+    assert rc == 0
+    names = sorted(p.name for p in (res / "chapter02").glob("*.json"))
+    assert names == ["echo.full.json", "echo@a.full.json", "echo@b.full.json"]
+    for variant in ECHO_VARIANTS:
+        stem = "echo" + (f"@{variant.tag}" if variant.tag else "")
+        result = json.loads((res / "chapter02" / f"{stem}.full.json").read_text())
+        argv = result["metrics"]["argv"]
+        assert result["profile"] == "full" and argv[:2] == ["--profile", "full"]
+        assert argv[4 : 4 + len(variant.args)] == list(variant.args)  # its own flags, no other's
+        others = {a for v in ECHO_VARIANTS if v != variant for a in v.args} - set(variant.args)
+        assert not others & set(argv)
+
+
+def test_only_names_a_variant_alone(fake_repo):
+    rc, res, _ = run(fake_repo, "--only", "echo@b")
+    assert rc == 0 and [p.name for p in (res / "chapter02").glob("*.json")] == ["echo@b.json"]
+
+
+def test_relative_folders_given_to_the_runner_are_the_users(fake_repo, tmp_path, monkeypatch):
+    root, catalogue = fake_repo
+    user = tmp_path / "user"
+    (user / "mydata").mkdir(parents=True)
+    monkeypatch.chdir(user)
+    argv = [
+        "--only",
+        "echo",
+        "--data-dir",
+        "mydata",
+        "--results-dir",
+        "res",
+        "--results-md",
+        "R.md",
+    ]
+    assert run_all.main(argv, catalogue=catalogue, repo_root=root) == 0
+    result = json.loads((user / "res" / "chapter02" / "echo.json").read_text())
+    argv = result["metrics"]["argv"]
+    assert argv[argv.index("--data-dir") + 1] == str(user / "mydata")
+    assert result["metrics"]["cwd"] == str(root)  # exercises run from the repository
+    assert (user / "R.md").exists() and not (root / "res").exists()
+
+
+@pytest.mark.parametrize("data_dir", ["nowhere", ""])
+def test_a_runner_data_dir_that_is_not_a_folder_is_one_line(
+    data_dir, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exc:
+        run_all.main(["--data-dir", data_dir, "--results-md", str(tmp_path / "R.md")])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "--data-dir" in err and ("does not exist" in err or "is empty" in err)
+    assert list(tmp_path.iterdir()) == []
+
+
+OK_RESULT = json.dumps({"metrics": {"score": 0.5}, "book": {"score": 0.4}, "profile": "quick"})
+CORRUPT_FILES = {
+    "not JSON": ('{"metrics": {', "not JSON"),
+    "a list": ("[1, 2]", "a JSON list, not an object"),
+    "metrics a string": (json.dumps({"metrics": "0.9", "profile": "quick"}), "'metrics' is a str"),
+    "no profile": (json.dumps({"metrics": {}}), "no 'profile'"),
+    "data of strings": (
+        json.dumps({"metrics": {}, "profile": "quick", "data": ["mnist.npz"]}),
+        "'data' holds something other than objects",
+    ),
+    "binary": (b"\xff\xfe\x00garbage", "cannot be read"),
+}
+
+
+@pytest.mark.parametrize("case", CORRUPT_FILES)
+def test_a_corrupt_results_file_is_shown_as_corrupt_never_not_run(case, fake_repo, capsys):
+    root, _ = fake_repo
+    content, why = CORRUPT_FILES[case]
+    res = root / "results" / "chapter02"
+    res.mkdir(parents=True)
+    (res / "ok.json").write_text(OK_RESULT)
+    path = res / "crash.json"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    rc, _, md = run(fake_repo, "--render-only")
+    assert rc == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "Traceback" not in err[0]
+    assert err[0].startswith("error: results/chapter02/crash.json is corrupt (") and why in err[0]
+    crash_row = [line for line in md.read_text().splitlines() if "[crash]" in line]
+    assert len(crash_row) == 1 and "quick: chapter02/crash.json is corrupt" in crash_row[0]
+    assert "not run yet" not in crash_row[0] and "| 0.5 |" in md.read_text()
+
+
+def test_a_corrupt_error_file_is_shown_too(fake_repo, capsys):
+    root, _ = fake_repo
+    res = root / "results" / "chapter02"
+    res.mkdir(parents=True)
+    (res / "ok.json").write_text(OK_RESULT)
+    (res / "crash.error.json").write_text("{oops")
+    rc, _, md = run(fake_repo, "--render-only")
+    assert rc == 1 and "crash.error.json is corrupt" in capsys.readouterr().err
+    assert "chapter02/crash.error.json is corrupt" in md.read_text()
 
 
 def test_runner_selection_and_bad_flags(fake_repo, capsys):
@@ -178,7 +316,7 @@ def test_ctrl_c_stops_the_whole_exercise_and_exits_130(fake_repo, tmp_path):
 import sys
 sys.path.insert(0, {str(REPO_ROOT)!r})
 import run_all
-from catalogue import Exercise
+from catalogue import Exercise, Variant
 sys.exit(run_all.main(["--only", "hang", "--results-dir", {str(root / "results")!r},
                        "--results-md", {str(root / "R.md")!r}],
                       catalogue=(Exercise("chapter02/hang.py"),), repo_root={str(root)!r}))

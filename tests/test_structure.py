@@ -90,3 +90,24 @@ def test_published_files_name_no_path_of_this_machine():
         if MACHINE_PATH.search(p.read_text(encoding="utf-8", errors="replace"))
     ]
     assert hits == []
+
+
+def test_smoke_outputs_and_staging_folders_are_ignored_by_git():
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None or not (REPO_ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    names = [
+        "results/chapter02/mnist_first_network.smoke.json",
+        "results/chapter03/imdb_binary_classification.smoke_curves.png",
+        "results/chapter05/models/dogs_vs_cats_from_scratch.smoke.keras",
+        "results/chapter08/.vae.staging-123/vae_latent.png",
+    ]
+    out = subprocess.run(["git", "check-ignore", "--no-index", *names], cwd=REPO_ROOT,
+                         capture_output=True, text=True)  # fmt: skip
+    assert out.stdout.split() == names
+    published = "results/chapter02/display_digit.png"
+    kept = subprocess.run(["git", "check-ignore", "--no-index", published], cwd=REPO_ROOT,
+                          capture_output=True, text=True)  # fmt: skip
+    assert kept.returncode == 1  # a quick run's figure is published
