@@ -6,8 +6,9 @@ the runs, RESULTS.md is rebuilt from every results JSON (so a partial rerun only
 rows) and replaced atomically.
 
 Exit status: 0 when every exercise ran; 1 when one failed (a crash, a timeout, bad input: the
-code or the data is broken) or a results file is corrupt (its row says so); 3 when the only gaps are inputs that are not present here
-(ImageNet weights, the Jena CSV, GloVe): nothing is broken, something is missing. Ctrl-C stops
+code or the data is broken) or a results file is corrupt (its row says so); 3 when the only
+gaps are inputs that are not present here (ImageNet weights, the Jena CSV, GloVe): nothing is
+broken, something is missing. Ctrl-C stops
 the running exercise whole and exits 130.
 
 Examples:
