@@ -288,3 +288,33 @@ def test_jena_csv_extracted_into_the_cache_and_again_when_the_zip_changes(tmp_pa
     assert (tmp_path / "cache" / jena.CSV).is_file() and listing(root) == before
     fakedata.write_jena(root, 60, as_zip=True)
     assert len(jena.load(folders(root))[1]) == 60
+
+
+def test_the_imdb_rebuild_is_keyed_by_every_input(tmp_path, monkeypatch):
+    """A new word index alone, or reviews moved between pos/ and neg/ of an extracted folder
+    (same count, same sizes), each make a new rebuild: a stale cache is never read."""
+    import tarfile
+
+    root = fakedata.new_data_root(tmp_path / "d")
+    monkeypatch.setenv("DLWP_CACHE_DIR", str(tmp_path / "cache"))
+    tar = fakedata.write_imdb_raw(root, per_class=6)
+    with tarfile.open(tar) as t:
+        t.extractall(root / "datasets", filter="data")
+    tar.unlink()
+    (x, y), _ = imdb.load_data(folders(root), seed=0)
+    index_path = root / "datasets" / "imdb_word_index.json"
+    index = json.loads(index_path.read_text())
+    index["movie"], index["film"] = index["film"], index["movie"]
+    index_path.write_text(json.dumps(index))
+    (x2, y2), _ = imdb.load_data(folders(root), seed=0)
+    assert x2.tolist() != x.tolist() and y2.tolist() == y.tolist()
+    train = root / "datasets" / "aclImdb" / "train"
+    (train / "pos").rename(train / "tmp")
+    (train / "neg").rename(train / "pos")
+    (train / "tmp").rename(train / "neg")
+    (x3, y3), _ = imdb.load_data(folders(root), seed=0)
+
+    def pairs(x, y):
+        return sorted((tuple(s), int(label)) for s, label in zip(x, y))
+
+    assert pairs(x3, y3) == pairs(x2, 1 - y2)  # every review now carries the other label

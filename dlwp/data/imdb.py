@@ -126,10 +126,18 @@ def _read_reviews(source: Path, subsets, name) -> dict[str, tuple[list[str], np.
 # -- the rebuild of imdb.npz ----------------------------------------------------------------------
 
 
+REBUILD_VERSION = 1  # part of the cache key: a change to how reviews become ranks rebuilds it
+
+
 def _fingerprint(path: Path) -> str:
+    """What a rebuild was made from: a file's sha256, or an extracted folder's every review by
+    name, size and modification time (a review moved from pos/ to neg/ changes it)."""
     if path.is_dir():
-        files = sorted(path.rglob("*.txt"))
-        return f"dir:{len(files)}:{sum(p.stat().st_size for p in files)}"
+        h = hashlib.sha256()
+        for p in sorted(path.rglob("*.txt")):
+            st = p.stat()
+            h.update(f"{p.relative_to(path).as_posix()}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+        return "dir:" + h.hexdigest()
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -178,7 +186,7 @@ def build_from_raw(data: DataFolders) -> dict:
         WORD_INDEX_MD5,
         "IMDB word index",
     )
-    key = f"{_fingerprint(raw)}|{_fingerprint(index_path)}"
+    key = f"v{REBUILD_VERSION}|{_fingerprint(raw)}|{_fingerprint(index_path)}"
     cache = data.cache_dir("datasets") / Path(CACHE).name
     if cache.exists():
         arrays = _read_cache(cache, key)
