@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 
 from dlwp import flags, results
 from dlwp.data import mnist
+from dlwp.errors import UserError
 
 BOOK = {"label": 9, "shape": "(28, 28)"}
 
@@ -25,6 +26,11 @@ def main(argv=None):
     run = results.Run(__file__, args, "Display the 4th training digit", BOOK)
 
     (train_images, train_labels), _ = mnist.load_data(args.data)
+    if not 0 <= args.index < len(train_images):
+        raise UserError(
+            f"--index {args.index}: the training set holds images 0 to {len(train_images) - 1}",
+            "pick one of those",
+        )
     digit = train_images[args.index]
 
     fig = Figure(figsize=(3, 3))
