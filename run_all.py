@@ -62,6 +62,11 @@ def parse_args(argv=None, catalogue=CATALOGUE):
             p.error(f"--{flag.replace('_', '-')} is empty")
         if value is not None:
             setattr(args, flag, str(Path(value).expanduser().resolve()))
+    results_dir = Path(args.results_dir)
+    if results_dir.exists() and not results_dir.is_dir():
+        p.error(f"--results-dir {results_dir} is a file: give a folder")
+    if not args.render_only and not args.list and not _writable(results_dir):
+        p.error(f"--results-dir {results_dir} cannot be written: give a folder you can write to")
     if args.data_dir and not Path(args.data_dir).is_dir():
         what = "does not exist" if not Path(args.data_dir).exists() else "is not a folder"
         p.error(f"--data-dir {args.data_dir} {what}: give the folder that holds datasets/")
@@ -80,6 +85,15 @@ def parse_args(argv=None, catalogue=CATALOGUE):
             p.error(f"--only {name}: no such exercise (see --list)")
     args.only = {Path(n).stem for n in args.only}
     return args
+
+
+def _writable(folder: Path) -> bool:
+    """Can `folder` (or the nearest folder above it that exists) be written? Permission bits
+    are checked too: root may write anywhere, but a read-only folder is the user's choice."""
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    mode = folder.stat().st_mode
+    return folder.is_dir() and os.access(folder, os.W_OK) and bool(mode & 0o222)
 
 
 def selection(catalogue, chapters=(), only=()):
@@ -198,6 +212,9 @@ def main(argv=None, catalogue=CATALOGUE, repo_root=REPO_ROOT) -> int:
         print(f"\nwrote {md}")
     except UserError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a full disk, a folder that vanished
+        print(f"error: cannot write {results_md} ({exc.strerror or exc})", file=sys.stderr)
         return 2
     for bad in corrupt:
         print(f"error: {results_dir.name}/{bad}; rerun the exercise or delete it", file=sys.stderr)

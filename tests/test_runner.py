@@ -343,3 +343,42 @@ def test_processes_run_reports_a_timeout_and_leaves_nothing(tmp_path):
     rc = processes.run([sys.executable, "-c", "import time; time.sleep(60)"], timeout=1, log=log)
     assert rc is None and time.monotonic() - start < 20
     assert processes.run([sys.executable, "-c", "raise SystemExit(4)"], timeout=30, log=log) == 4
+
+
+def test_a_results_dir_that_cannot_take_results_is_one_line(fake_repo, tmp_path, capsys):
+    root, catalogue = fake_repo
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    read_only = tmp_path / "read_only"
+    read_only.mkdir()
+    read_only.chmod(0o555)
+    for folder, why in ((a_file, "is a file"), (read_only / "res", "cannot be written")):
+        argv = [
+            "--only",
+            "ok",
+            "--results-dir",
+            str(folder),
+            "--results-md",
+            str(tmp_path / "R.md"),
+        ]
+        with pytest.raises(SystemExit) as exc:
+            run_all.main(argv, catalogue=catalogue, repo_root=root)
+        assert exc.value.code == 2
+        err = capsys.readouterr().err.strip().splitlines()[-1]
+        assert f"--results-dir {folder} {why}" in err
+    assert not (read_only / "res").exists() and not (tmp_path / "R.md").exists()
+
+
+def test_results_md_that_cannot_be_written_is_one_line(fake_repo, monkeypatch, capsys):
+    import errno
+
+    from dlwp import report
+
+    def full(target, write):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(report, "atomic_write", full)
+    rc, _, md = run(fake_repo, "--only", "ok")
+    assert rc == 2 and not md.exists()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: cannot write {md} (No space left on device)"]
