@@ -72,6 +72,19 @@ def build_model(num_features):
     return model
 
 
+def plot_val_mae(mean_mae_per_epoch):
+    """The curve as the book plots it: the mean validation MAE per epoch, smoothed, without the
+    first 10 epochs. Those are dropped only when more epochs follow (a run of 10 or fewer, like
+    the smoke profile's, would otherwise plot an empty figure)."""
+    skip = 10 if len(mean_mae_per_epoch) > 10 else 0
+    curve = smooth_curve(mean_mae_per_epoch[skip:], factor=0.9)
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
+    ax.plot(range(skip + 1, skip + 1 + len(curve)), curve)
+    ax.set(xlabel="Epochs", ylabel="Validation MAE (mean of 4 folds, smoothed)")
+    return fig
+
+
 def parse_args(argv=None):
     parser = flags.parser(__doc__, PROFILES)
     parser.add_argument("--batch-size", type=flags.positive_int, help="k-fold training batch size")
@@ -113,13 +126,7 @@ def main(argv=None):
     if args.curve_epochs:  # the book's second, longer K-fold, for the curve only
         _, mean_mae_per_epoch = k_fold(args.curve_epochs)
 
-    # The curve, as the book plots it: smoothed, without the first 10 epochs
-    curve = smooth_curve(mean_mae_per_epoch[10:], factor=0.9)
-    fig = Figure(figsize=(6, 4))
-    ax = fig.subplots()
-    ax.plot(range(11, len(curve) + 11), curve)
-    ax.set(xlabel="Epochs", ylabel="Validation MAE (mean of 4 folds, smoothed)")
-    run.save_figure(fig, "_val_mae.png")
+    run.save_figure(plot_val_mae(mean_mae_per_epoch), "_val_mae.png")
 
     # Final model on all training data, scored on the test set
     model = build_model(train_data.shape[1])
