@@ -155,6 +155,9 @@ def run(main, argv=None):
             results.discard_unfinished()
     except UserError as exc:
         _fail(exc)
+    except KeyboardInterrupt:
+        print("\ninterrupted: nothing of this run was kept", file=sys.stderr)
+        sys.exit(130)
     except OSError as exc:
         where = f"{exc.filename}: " if exc.filename else ""
         _fail(

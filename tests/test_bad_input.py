@@ -423,3 +423,24 @@ def test_non_finite_metrics_fail_and_never_replace_the_good_result(tmp_path, mon
         assert "history.val_loss[1]" in exc.value.message
         assert {p.name: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
         assert not [p for p in folder.iterdir() if "staging" in p.name]
+
+
+def test_ctrl_c_in_a_script_is_one_line_and_keeps_nothing_staged(tmp_path, capsys):
+    import argparse
+
+    from dlwp import results
+    from dlwp.data.core import DataFolders
+
+    args = argparse.Namespace(profile="quick", output_dir=tmp_path, seed=1, argv=[],
+                              data=DataFolders.resolve(None, environ={}))  # fmt: skip
+
+    def main(argv):
+        run = results.Run(str(tmp_path / "chapter09" / "demo.py"), args, "demo", {})
+        run.path(".txt").write_text("half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(SystemExit) as exc:
+        flags.run(main, [])
+    assert exc.value.code == 130
+    assert capsys.readouterr().err.strip() == "interrupted: nothing of this run was kept"
+    assert [p.name for p in (tmp_path / "chapter09").iterdir()] == []
