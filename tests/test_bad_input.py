@@ -148,6 +148,17 @@ def imdb_npz_label_2(root):
     (root / "datasets" / "aclImdb_v1.tar.gz").unlink()  # imdb.npz is the one read
 
 
+def mnist_no_test_images(root):
+    path = fakedata.write_mnist(root, n_train=20, n_test=10)
+    _rewrite_npz(path, x_test=np.zeros((0, 28, 28), "uint8"), y_test=np.zeros(0, "uint8"))
+
+
+def boston_three_houses(root):
+    path = fakedata.write_boston(root)
+    with np.load(path) as f:
+        _rewrite_npz(path, x=f["x"][:3], y=f["y"][:3])
+
+
 CASES = {
     "truncated mnist.npz": (mnist_first_network, truncated_mnist, "mnist.npz: cannot be read"),
     "zero-byte reuters.npz": (reuters_newswires, empty_reuters, "reuters.npz: cannot be read"),
@@ -216,6 +227,16 @@ CASES = {
         imdb_binary_classification,
         word_index_rank_twice,
         "imdb_word_index.json: malformed: 1 rank(s) given to more than one word",
+    ),
+    "MNIST without test images": (
+        mnist_first_network,
+        mnist_no_test_images,
+        "mnist.npz: malformed: x_test holds no images",
+    ),
+    "Boston with three houses": (
+        boston_housing_kfold,
+        boston_three_houses,
+        "boston_housing.npz: malformed: 3 houses: too few to split into training and test",
     ),
     "an IMDB label 2 in imdb.npz": (
         imdb_binary_classification,

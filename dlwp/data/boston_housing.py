@@ -17,6 +17,7 @@ def load_data(data: DataFolders, test_split=0.2, seed=113):
     f = load_npz(path, ["x", "y"], name=name)
     x, y = f["x"], f["y"]
     check(x.ndim == 2 and y.shape == (len(x),), path, f"x {x.shape} / y {y.shape}", name)
+    check(len(x) >= 5, path, f"{len(x)} houses: too few to split into training and test", name)
     check_finite(x, path, "x", name)
     check_finite(y, path, "y", name)
     indices = np.arange(len(x))

@@ -226,6 +226,7 @@ def _ranks(data: DataFolders):
     f = load_npz(path, ["x_train", "y_train", "x_test", "y_test"], allow_pickle=True, name=name)
     for s in SUBSETS:
         check(len(f[f"x_{s}"]) == len(f[f"y_{s}"]), path, f"x_{s}/y_{s} lengths differ", name)
+        check(len(f[f"x_{s}"]) > 0, path, f"x_{s} holds no reviews", name)
         check_labels(f[f"y_{s}"], path, f"y_{s}", 2, name)
         check_word_ids(f[f"x_{s}"], path, f"x_{s}", name)
     return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])

@@ -20,6 +20,7 @@ def load_data(data: DataFolders):
         check(
             y.shape == (len(x),), path, f"y_{split} has shape {y.shape} for {len(x)} images", name
         )
+        check(len(x) > 0, path, f"x_{split} holds no images", name)
         check_pixels(x, path, f"x_{split}", name)
         check_labels(y, path, f"y_{split}", 10, name)
     return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])

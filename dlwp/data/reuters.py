@@ -30,6 +30,7 @@ def load_data(
     f = load_npz(path, ["x", "y"], allow_pickle=True, name=name)
     xs, labels = f["x"], f["y"]
     check(len(xs) == len(labels), path, f"{len(xs)} sequences but {len(labels)} labels", name)
+    check(len(xs) >= 5, path, f"{len(xs)} newswires: too few to split", name)
     check_labels(labels, path, "y", 46, name)
     check_word_ids(xs, path, "x", name)
     indices = np.arange(len(xs))
