@@ -13,9 +13,10 @@ Dense(1, sigmoid) on top. RMSprop, binary crossentropy, 10 epochs, batch 32; the
 
 Index alignment: row i of the matrix belongs to the word the tokenizer maps to index i, by
 construction (`vectorizer.get_vocabulary()[i]`): row 0 is padding and row 1 the out-of-vocabulary
-token, both zero. (The original notebook's matrix was off by the tokenizer's reserved indices:
-fchollet/deep-learning-with-python-notebooks issue #145.) As the book's `Tokenizer` did, words
-outside the 10,000 are dropped from a review rather than mapped to the OOV index.
+token, both zero. The notebook's matrix was aligned the same way: its `Tokenizer` numbered words
+from 1, and the sequences and the matrix used those same indices (row 0 unused). As the book's
+`Tokenizer` did, words outside the 10,000 are dropped from a review rather than mapped to the
+OOV index.
 
 The `learned_embedding` variant (`--glove none`) trains the same model with a trainable,
 randomly initialized Embedding and no GloVe file: the book's comparison.
