@@ -59,7 +59,8 @@ def copy_split(original_dataset_dir, base_dir, split) -> int:
             for fname in fnames:
                 src = original_dataset_dir / fname
                 dst = target_dir / fname
-                dogs_vs_cats.check_jpeg(src)  # a broken photo stops the run here, named
+                # a broken photo stops the run here, named as in the data folder
+                dogs_vs_cats.check_jpeg(src, f"{dogs_vs_cats.SOURCE}/{fname}")
                 shutil.copyfile(src, dst)
                 copied += 1
         start += n_per_class

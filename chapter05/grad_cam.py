@@ -187,7 +187,8 @@ def main(argv=None):
         names = [name for _, name in imagenet.load_class_index(args.data)]
     image_path = images.find_image(args.data, args.image or ELEPHANT)
     height, width = model.input_shape[1:3]
-    image = images.load_image_array(image_path, (height, width))
+    # a photo too small, too large (a decompression bomb) or not an image: one line, BadData
+    image = images.load_image_array(image_path, (height, width), min_side=images.MIN_SIDE)
     x = image[None] if preprocess is None else preprocess(image[None].copy())
 
     # Predictions

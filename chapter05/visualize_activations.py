@@ -136,7 +136,8 @@ def main(argv=None):
     model = load_model(model_path, how_to_make(args.profile))
     image_path = images.find_image(args.data, args.image)
     height, width = model.input_shape[1:3]
-    x = images.load_image_array(image_path, (height, width))[None]
+    # a photo too small, too large (a decompression bomb) or not an image: one line, BadData
+    x = images.load_image_array(image_path, (height, width), min_side=images.MIN_SIDE)[None]
     print(f"{image_path}: input {x.shape}; model {model_path.name}")
 
     # Activations

@@ -7,7 +7,6 @@ derived cache in the cache folder, built by `prepare_split`.
 
 from __future__ import annotations
 
-import io
 import shutil
 from pathlib import Path
 
@@ -53,19 +52,24 @@ def find_source(data: DataFolders, n_per_class: int = 2000) -> Path:
 
 
 def check_jpeg(path, name=None) -> None:
-    """Decode `path` fully (at reduced scale, fast); BadData naming it when it does not."""
-    from PIL import Image, UnidentifiedImageError
+    """Decode `path` fully (at reduced scale, fast); BadData naming it when it does not, when it
+    is not a JPEG, when it is a decompression bomb (more pixels than PIL decodes safely) or when
+    its shorter side is under `dlwp.images.MIN_SIDE` pixels (the book's originals have 45 or
+    more; the networks resize every photo to their input)."""
+    from PIL import UnidentifiedImageError
 
+    from dlwp.images import MIN_SIDE, open_checked
+
+    fix = "replace it with the Kaggle original"
+    img = open_checked(path, read_bytes(path, name), MIN_SIDE, name, "JPEG", fix)
     try:
-        with Image.open(io.BytesIO(read_bytes(path, name))) as img:
+        with img:
             if img.format != "JPEG":
                 raise BadData(path, f"not a JPEG (it is {img.format})", "replace it", name)
             img.draft("RGB", (64, 64))
             img.load()
     except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-        raise BadData(
-            path, f"not a decodable JPEG ({exc})", "replace it with the Kaggle original", name
-        ) from None
+        raise BadData(path, f"not a decodable JPEG ({exc})", fix, name) from None
 
 
 def split_name(split: dict) -> str:
