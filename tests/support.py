@@ -191,3 +191,140 @@ def run_once(main, argv, cache_dir):
     return types.SimpleNamespace(
         result=result, metrics=result["metrics"], calls=calls, figures=figures
     )
+
+
+# -- image scripts (chapter 5): models described, figures, photos read back, one-line errors ---
+
+
+def record_trainable(monkeypatch, method: str = "fit") -> list[list[str]]:
+    """The paths of the model's trainable weights at each call of `keras.Model.<method>` (which
+    layers a phase trains: freezing changes them between calls). Install it before KerasCalls
+    (or run_once), so the calls still reach the recorder."""
+    import functools
+
+    import keras
+
+    seen: list[list[str]] = []
+    original = getattr(keras.Model, method)
+
+    @functools.wraps(original)  # its signature, for KerasCalls to bind the arguments by
+    def recorded(model, *args, **kwargs):
+        if not kwargs.get("_use_cached_eval_dataset"):
+            seen.append([w.path for w in model.trainable_weights])
+        return original(model, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, method, recorded)
+    return seen
+
+
+def layer_settings(model) -> list[tuple]:
+    """Each layer of `model` as (its type, the settings that make it what it is)."""
+    settings = {
+        "Conv2D": ("filters", "kernel_size", "activation"),
+        "MaxPooling2D": ("pool_size",),
+        "Dense": ("units", "activation"),
+        "Dropout": ("rate",),
+        "Rescaling": ("scale", "offset"),
+    }
+    described = []
+    for layer in model.layers:
+        kind, config = type(layer).__name__, layer.get_config()
+        described.append((kind, *(config[key] for key in settings.get(kind, ()))))
+    return described
+
+
+def compiled(model) -> tuple:
+    """(optimizer class, learning rate, loss) of a compiled model; RMSprop with the book's step."""
+    import keras
+
+    rate = float(np.asarray(model.optimizer.learning_rate))
+    if isinstance(model.optimizer, keras.optimizers.RMSprop):
+        assert model.optimizer.epsilon == 1e-16, "Keras 2's step (dlwp.optimizers)"
+    return type(model.optimizer).__name__, round(rate, 10), model.loss
+
+
+def ink(png: Path) -> float:
+    """The fraction of a saved image's pixels that are not white: ~0 when nothing is drawn."""
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(png).convert("RGB"))
+    return float((pixels.min(axis=-1) < 235).mean())
+
+
+def no_machine_paths(result: dict, *folders) -> None:
+    """No folder of this machine is named in a results dict (what the JSON file holds)."""
+    import json
+
+    text = json.dumps(result)
+    for folder in folders:
+        assert str(Path(folder).resolve()) not in text and str(folder) not in text
+
+
+def file_listing(root: Path) -> list:
+    """Every path under `root` with its size and modification time: equal before and after
+    when nothing was written."""
+    return sorted(
+        (str(p.relative_to(root)), p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")
+    )
+
+
+def one_error_line(main, argv, results_dir, capsys, monkeypatch, tmp_path) -> tuple[str, dict]:
+    """Run `main(argv)` as the shell does (`flags.run`): exit status 1, one `error:` line on
+    stderr and no traceback, nothing in `results_dir` changed. Returns the line and the error's
+    fields (as the runner stores them)."""
+    import json
+
+    import pytest
+
+    from dlwp import flags
+
+    error_json = tmp_path / "error.json"
+    error_json.unlink(missing_ok=True)
+    monkeypatch.setenv("DLWP_ERROR_JSON", str(error_json))
+    before = file_listing(results_dir)
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        flags.run(main, argv)
+    assert exc.value.code == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: "), err
+    assert file_listing(results_dir) == before
+    return err[0], json.loads(error_json.read_text())
+
+
+def read_photos(paths, size: int) -> dict[str, np.ndarray]:
+    """Photos read as Keras' folder reader documents it (decoded, resized bilinearly to size x
+    size, no antialiasing), rounded to whole pixel values: {file name: float32 (size, size, 3)}.
+    The reference a test matches what reached Keras against, read here from the files."""
+    import tensorflow as tf
+
+    photos = {}
+    for path in paths:
+        pixels = tf.io.decode_jpeg(Path(path).read_bytes(), channels=3)
+        resized = tf.image.resize(pixels, (size, size), method="bilinear", antialias=False)
+        photos[Path(path).name] = np.clip(np.round(resized.numpy()), 0, 255).astype("float32")
+    return photos
+
+
+def photo_names_of(images, photos: dict[str, np.ndarray], tol: float = 1.0) -> list[str]:
+    """Which photo each of `images` (n, h, w, 3) is, pixel for pixel (to `tol`): an image that is
+    none of `photos` (augmented, rescaled, another size) fails, naming how far it is."""
+    names, arrays = list(photos), np.stack(list(photos.values()))
+    found = []
+    for k, image in enumerate(np.asarray(images, dtype="float32")):
+        assert image.shape == arrays.shape[1:], (image.shape, arrays.shape[1:])
+        distance = np.abs(arrays - image).max(axis=(1, 2, 3))
+        best = int(distance.argmin())
+        assert distance[best] <= tol, f"image {k} is none of the photos (off by {distance[best]})"
+        found.append(names[best])
+    return found
+
+
+def dataset_pass(dataset, batches: int | None = None) -> tuple[np.ndarray, np.ndarray, list[int]]:
+    """One pass over a batched (x, y) `tf.data` dataset (or its first `batches` batches): all x,
+    all y, and each batch's size."""
+    xs, ys = [], []
+    for x, y in dataset if batches is None else dataset.take(batches):
+        xs.append(np.asarray(x))
+        ys.append(np.asarray(y))
+    return np.concatenate(xs), np.concatenate(ys), [len(x) for x in xs]
