@@ -172,7 +172,8 @@ class Run:
         file), a folder of the run's own (style transfer's frames) as a whole."""
         if not self.staging.exists():
             return
-        for staged in sorted(self.staging.iterdir()):
+        json_last = sorted(self.staging.iterdir(), key=lambda p: (p.suffix == ".json", p.name))
+        for staged in json_last:
             target = self.dir / staged.name
             if staged.is_dir() and staged.name == "models":
                 target.mkdir(parents=True, exist_ok=True)
@@ -221,10 +222,11 @@ class Run:
             **extra,
         }
         result = jsonable(result)
+        # The JSON is staged too, and moved last: a disk that fills up while it is written
+        # leaves every earlier file as it was.
+        write_json(self.path(".json"), result)
         self._publish()
-        self.dir.mkdir(parents=True, exist_ok=True)
         target = self.dir / f"{self.file_stem}.json"
-        write_json(target, result)
         if self in _unfinished:
             _unfinished.remove(self)
         shown = ", ".join(f"{k}={fmt(metrics.get(k))}" for k in self.book) or "done"

@@ -181,6 +181,23 @@ def test_imdb_from_raw_equals_imdb_npz_semantics(tiny_data, tmp_path):
     assert 0 < y[:50].mean() < 1  # the shuffle (seed 113) mixes the classes
 
 
+def test_imdb_rows_keep_their_labels_in_keras_seed_113_order(tiny_data):
+    """Each split is its own reviews, each with its folder's label, in the order Keras' loader
+    gives: one RandomState(113) shuffles the training reviews, then the test reviews."""
+    index = imdb_word_index()
+    rng = np.random.RandomState(113)
+    # num_words above the vocabulary: without it Keras makes the top rank out-of-vocabulary
+    (x, y), (xt, yt) = imdb.load_data(folders(tiny_data), num_words=10000)
+    for subset, got_x, got_y in (("train", x, y), ("test", xt, yt)):
+        texts, labels = imdb.load_reviews(folders(tiny_data), subset)
+        seqs = [[1] + [index[w] + 3 for w in imdb.text_to_word_sequence(t) if w in index]
+                for t in texts]  # fmt: skip
+        order = np.arange(len(seqs))
+        rng.shuffle(order)
+        assert got_x.tolist() == [seqs[i] for i in order]
+        assert got_y.tolist() == labels[order].tolist()
+
+
 def test_imdb_cache_reused_then_rebuilt_when_source_changes(tmp_path, monkeypatch):
     root = fakedata.new_data_root(tmp_path / "d")
     monkeypatch.setenv("DLWP_CACHE_DIR", str(tmp_path / "cache"))
