@@ -27,4 +27,5 @@ def test_bidirectional_lstm_full_profile_model_is_the_books():
 def test_bidirectional_lstm_full_profile_settings_are_the_notebooks():
     assert FULL == {"epochs": 10, "samples": None, "maxlen": 500}  # 6.3, cells 47 and 52
     fit = fit_keywords(bidirectional_lstm)
+    assert fit["epochs"] == "args.epochs"
     assert (fit["batch_size"], fit["validation_split"]) == ("128", "0.2")  # cell 52

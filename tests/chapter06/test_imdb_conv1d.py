@@ -30,4 +30,5 @@ def test_imdb_conv1d_full_profile_settings_are_the_notebooks():
     # 6.4, cells 2 and 4: RMSprop(lr=1e-4)
     assert FULL == {"epochs": 10, "samples": None, "maxlen": 500, "learning_rate": 1e-4}
     fit = fit_keywords(imdb_conv1d)
+    assert fit["epochs"] == "args.epochs"
     assert (fit["batch_size"], fit["validation_split"]) == ("128", "0.2")  # cell 4

@@ -23,6 +23,7 @@ def test_imdb_embedding_full_profile_model_is_the_books():
 def test_imdb_embedding_full_profile_settings_are_the_notebooks():
     assert FULL == {"epochs": 10, "samples": None, "maxlen": 20}  # cells 8-9
     fit = fit_keywords(imdb_embedding)
+    assert fit["epochs"] == "args.epochs"
     assert (fit["batch_size"], fit["validation_split"]) == ("32", "0.2")  # cell 9
 
 

@@ -209,6 +209,7 @@ def test_imdb_glove_full_profile_settings_are_the_notebooks():
     }
     fit = fit_keywords(imdb_glove)
     assert fit["batch_size"] == "32" and "validation_split" not in fit  # cell 28
+    assert fit["epochs"] == "args.epochs"
 
 
 # ---- GloVe parsing, the matrix, the tokenizer ------------------------------------------------

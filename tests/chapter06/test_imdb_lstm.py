@@ -23,4 +23,5 @@ def test_imdb_lstm_full_profile_model_is_the_books():
 def test_imdb_lstm_full_profile_settings_are_the_notebooks():
     assert FULL == {"epochs": 10, "samples": None, "maxlen": 500}  # 6.2, cells 9 and 16
     fit = fit_keywords(imdb_lstm)
+    assert fit["epochs"] == "args.epochs"
     assert (fit["batch_size"], fit["validation_split"]) == ("128", "0.2")  # cell 16
