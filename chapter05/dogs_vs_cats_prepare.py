@@ -8,8 +8,9 @@ for validation, 1500-1999 for test (1000 / 500 / 500 per class), then prints the
 Listing 5.4 writes six copy loops out, one per subset and class; `copy_split` is the same loop
 over the subsets and classes, each copying the files of its index range with `shutil.copyfile`.
 Two changes: every source photo is decoded before it is copied (a file that is not a decodable
-JPEG stops the run with its name), and the folders may exist already (the book's `os.mkdir`
-would fail on a second run; here a second run copies the files again).
+JPEG, a decompression bomb or a photo under 32 pixels a side stops the run with its name, in one
+line), and the folders may exist already (the book's `os.mkdir` would fail on a second run; here
+a second run copies the files again).
 
 The split goes to the cache folder (`<cache>/datasets/cats_and_dogs_small/`; the source folder is
 never written). That is where `dlwp.data.dogs_vs_cats.prepare_split`, which the training scripts

@@ -33,7 +33,8 @@ single sigmoid output the score of the predicted class is p(dog) or 1 - p(dog); 
 (`dlwp.images.find_image`). Such a run is a variant, named after the model (or, with VGG16, the
 image): the book's numbers were measured on VGG16 and the elephant photo, so none stands beside
 it, and the metric `stands_in_for` says what it replaces. `--weights none` is for smoke tests
-only.
+only. An image that is not one, a decompression bomb (more pixels than PIL decodes safely) or
+one under 32 pixels a side (`dlwp.images.MIN_SIDE`) stops the run with one line, naming it.
 
 Quick profile: as full, the notebook's (one image).
 

@@ -26,7 +26,9 @@ The model comes from chapter05/dogs_vs_cats_augmentation.py, run first with the 
 `--profile full` reads the model the full profile trained, the book's (150x150 inputs, 100
 epochs); the quick profile reads the quick one, trained at 96x96, so its maps are smaller than the
 book's 148x148. `--image` takes a file, or a path inside the data folder (default: the book's
-cat.1700.jpg; found by `dlwp.images.find_image`).
+cat.1700.jpg; found by `dlwp.images.find_image`). An image that is not one, a decompression bomb
+(more pixels than PIL decodes safely) or one under 32 pixels a side (`dlwp.images.MIN_SIDE`)
+stops the run with one line, naming it.
 
 Book (notebook 5.4): 8 layers shown (cell 9: `model.layers[:8]`); the first layer's activation
 has shape (1, 148, 148, 32) (cell 13).
