@@ -35,7 +35,7 @@ import tensorflow as tf
 from dlwp import flags, results
 from dlwp.data import imagenet
 from dlwp.errors import UserError
-from dlwp.images import find_image, load_image_array
+from dlwp.images import MIN_SIDE, find_image, load_image_array
 
 PROFILES = {
     "smoke": {"iterations": 2, "max_dim": 160},
@@ -218,7 +218,8 @@ def main(argv=None):
 
     # Data and model
     weights = imagenet.find_weights(args.data, args.base, False, args.weights)
-    image = load_image_array(find_image(args.data, args.image, "photo", "--image"))
+    photo = find_image(args.data, args.image, "photo", "--image")
+    image = load_image_array(photo, min_side=MIN_SIDE)  # a tiny photo has no octaves to dream
     if args.max_dim and max(image.shape[:2]) > args.max_dim:
         scale = args.max_dim / max(image.shape[:2])
         size = (int(image.shape[0] * scale), int(image.shape[1] * scale))

@@ -45,7 +45,7 @@ from scipy.optimize import minimize
 from dlwp import flags, results
 from dlwp.data import imagenet
 from dlwp.errors import UserError
-from dlwp.images import find_image, load_image_array
+from dlwp.images import MIN_SIDE, find_image, load_image_array
 
 PROFILES = {
     "smoke": {"iterations": 1, "img_height": 48, "maxfun": 5},
@@ -225,7 +225,8 @@ def main(argv=None):
     weights = imagenet.find_weights(args.data, args.base, False, args.weights)
     content_path = find_image(args.data, args.content, "content photo", "--content")
     style_path = find_image(args.data, args.style, "style painting", "--style")
-    width, height = load_image_array(content_path).shape[1::-1]
+    width, height = load_image_array(content_path, min_side=MIN_SIDE).shape[1::-1]
+    load_image_array(style_path, min_side=MIN_SIDE)  # checked before minutes of L-BFGS
     img_height = args.img_height
     img_width = int(width * img_height / height)
     target = load_image_array(content_path, (img_height, img_width))

@@ -225,3 +225,23 @@ def test_preprocess_is_the_networks_own():
     assert np.allclose(deep_dream.preprocess(image), ref, atol=1e-6)
     back = deep_dream.deprocess(deep_dream.preprocess(image.round())).astype(int)
     assert np.abs(back - image.round()).max() <= 1  # the inverse, up to uint8's truncation
+
+
+@pytest.mark.parametrize("photo", ["tiny", "bomb"])
+def test_deep_dream_refuses_a_photo_it_cannot_dream_on(photo, photo_data, tmp_path, out_dir,
+                                                        capsys):  # fmt: skip
+    from fakedata.images import decompression_bomb
+
+    path = tmp_path / "photo.jpg"
+    if photo == "tiny":
+        fakedata.jpeg(path, (120, 110, 100), (40, 20))
+    else:
+        decompression_bomb(path, 20000, 20000)
+    args = smoke_args(photo_data, out_dir, "--base", "mobilenet", "--weights", "none")
+    with pytest.raises(SystemExit) as exc:
+        flags.run(deep_dream.main, [*args, "--image", str(path)])
+    assert exc.value.code == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    why = "40x20 pixels, too small" if photo == "tiny" else "too large to decode safely"
+    assert len(lines) == 1 and "photo.jpg" in lines[0] and why in lines[0], lines
+    assert not out_dir.exists()

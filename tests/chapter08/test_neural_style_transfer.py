@@ -276,3 +276,18 @@ def test_preprocessing_is_each_networks_own():
     for base, x in (("vgg19", vgg), ("mobilenet", mobile)):
         back = neural_style_transfer.deprocess_image(x, base).astype(int)
         assert np.abs(back - rgb).max() <= 1  # the inverse, RGB again, up to uint8's truncation
+
+
+@pytest.mark.parametrize("flag", ["--content", "--style"])
+def test_a_photo_too_small_is_one_line_before_any_work(flag, style_data, tmp_path, out_dir,
+                                                        capsys):  # fmt: skip
+    from dlwp import flags
+
+    tiny = fakedata.jpeg(tmp_path / "tiny.jpg", (90, 90, 90), (31, 60))
+    base = smoke_args(style_data, out_dir, "--base", "mobilenet", "--weights", "none")
+    with pytest.raises(SystemExit) as exc:
+        flags.run(neural_style_transfer.main, [*base, flag, str(tiny)])
+    assert exc.value.code == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "tiny.jpg" in lines[0] and "31x60 pixels, too small" in lines[0]
+    assert not out_dir.exists()
