@@ -180,7 +180,9 @@ def parse_args(argv=None):
     parser = flags.parser(__doc__, PROFILES)
     parser.add_argument("--image-size", type=flags.positive_int, help="square input side, pixels")
     parser.add_argument("--steps-per-epoch", type=flags.positive_int, help="default: one pass")
-    parser.add_argument("--learning-rate", type=float, help="RMSprop's (the book: 1e-4)")
+    parser.add_argument(
+        "--learning-rate", type=flags.positive_float, help="RMSprop's (the book: 1e-4)"
+    )
     return flags.parse(parser, argv)
 
 

@@ -82,7 +82,9 @@ def build_model(maxlen, learning_rate):
 def parse_args(argv=None):
     parser = flags.parser(__doc__, PROFILES)
     parser.add_argument("--maxlen", type=flags.positive_int, help="words kept per review (500)")
-    parser.add_argument("--learning-rate", type=float, help="RMSprop learning rate (book 1e-4)")
+    parser.add_argument(
+        "--learning-rate", type=flags.positive_float, help="RMSprop learning rate (book 1e-4)"
+    )
     return flags.parse(parser, argv)
 
 

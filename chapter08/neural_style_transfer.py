@@ -218,8 +218,11 @@ def main(argv=None):
             loss_weights = tuple(float(v) for v in args.loss_weights.split(","))
         except ValueError:
             loss_weights = ()
-        if len(loss_weights) != 3:
-            raise UserError(f"--loss-weights {args.loss_weights!r}: expected content,style,tv")
+        if len(loss_weights) != 3 or not all(0 <= w < float("inf") for w in loss_weights):
+            raise UserError(
+                f"--loss-weights {args.loss_weights!r}: expected content,style,tv",
+                "three finite numbers >= 0",
+            )
 
     # Data: the photo fixes the size (height img_height, same aspect ratio)
     weights = imagenet.find_weights(args.data, args.base, False, args.weights)

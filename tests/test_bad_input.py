@@ -473,3 +473,23 @@ def test_ctrl_c_in_a_script_is_one_line_and_keeps_nothing_staged(tmp_path, capsy
     assert exc.value.code == 130
     assert capsys.readouterr().err.strip() == "interrupted: nothing of this run was kept"
     assert [p.name for p in (tmp_path / "chapter09").iterdir()] == []
+
+
+@pytest.mark.parametrize(
+    "script, argv, expected",
+    [
+        ("chapter05.dogs_vs_cats_augmentation", ["--learning-rate=-1e-4"], "expected a finite"),
+        ("chapter05.dogs_vs_cats_augmentation", ["--learning-rate", "0"], "expected a finite"),
+        ("chapter06.imdb_conv1d", ["--learning-rate", "nan"], "expected a finite number > 0"),
+        ("chapter06.imdb_conv1d", ["--learning-rate", "fast"], "expected a positive number"),
+    ],
+)
+def test_a_learning_rate_keras_would_take_is_refused_up_front(script, argv, expected, capsys):
+    import importlib
+
+    module = importlib.import_module(script)
+    with pytest.raises(SystemExit) as exc:
+        flags.run(module.main, argv)
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --learning-rate: {expected}" in err and "Traceback" not in err

@@ -148,8 +148,9 @@ def test_neural_style_transfer_smoke(style_data, out_dir, base, monkeypatch):
 
 def test_neural_style_transfer_bad_flags(style_data, tmp_path, out_dir):
     base = smoke_args(style_data, out_dir, "--base", "mobilenet", "--weights", "none")
-    with pytest.raises(UserError, match="loss-weights"):
-        neural_style_transfer.main([*base, "--loss-weights", "1,2"])
+    for weights in ("1,2", "1,nan,1", "1,-2,1", "1,inf,1", "a,b,c"):
+        with pytest.raises(UserError, match="loss-weights"):
+            neural_style_transfer.main([*base, "--loss-weights", weights])
     with pytest.raises(UserError, match="not in"):
         neural_style_transfer.main([*base, "--content-layer", "block5_conv2"])
     with pytest.raises(MissingData, match="not found"):
