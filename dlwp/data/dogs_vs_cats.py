@@ -7,6 +7,7 @@ derived cache in the cache folder, built by `prepare_split`.
 
 from __future__ import annotations
 
+import filecmp
 import shutil
 from pathlib import Path
 
@@ -93,7 +94,7 @@ def split_files(split: dict) -> dict[str, dict[str, list[str]]]:
 def prepare_split(data: DataFolders, split: dict = SPLIT) -> tuple[Path, int]:
     """Build (or check) the split in the cache; returns (its folder, files copied or removed).
 
-    Idempotent: a file already there with the source's size is left alone; a missing or
+    Idempotent: a file already there with the source's bytes is left alone; a missing or
     different one is copied again (after its source decodes), stray files are removed. Two
     builders of one split take turns (a lock), so the second finds the work done.
     """
@@ -107,7 +108,9 @@ def prepare_split(data: DataFolders, split: dict = SPLIT) -> tuple[Path, int]:
                 target_dir.mkdir(parents=True, exist_ok=True)
                 for fname in names:
                     src, dst = source / fname, target_dir / fname
-                    if dst.is_file() and dst.stat().st_size == src.stat().st_size:
+                    # compared byte for byte: a photo replaced by another of the same size is
+                    # copied again (reading both costs about a second for the book's split)
+                    if dst.is_file() and filecmp.cmp(dst, src, shallow=False):
                         continue
                     check_jpeg(src, data.name(src))
                     atomic_write(dst, lambda tmp, src=src: shutil.copyfile(src, tmp))

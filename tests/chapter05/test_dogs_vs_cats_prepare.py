@@ -195,6 +195,23 @@ def test_prepare_split_repairs_a_damaged_split(ch5_data, tmp_path):
     assert _tree(base) == _expected_tree(ch5_data / "datasets" / "dogs-vs-cats" / "train")
 
 
+def test_prepare_split_copies_a_replaced_photo_of_the_same_size_again(ch5_data, tmp_path):
+    """The split is derived from the source photos: one replaced by another photo of the same
+    size (a later file) is copied again, never left stale."""
+    source = _copy_source(ch5_data, tmp_path)
+    data = _folders(source, tmp_path / "cache")
+    base, _ = dogs_vs_cats.prepare_split(data, SMOKE_SPLIT)
+    photo = source / "datasets" / "dogs-vs-cats" / "train" / "cat.1.jpg"
+    other = source / "datasets" / "dogs-vs-cats" / "train" / "cat.2.jpg"
+    new = bytearray(photo.read_bytes())
+    new[-3] ^= 0xFF  # a byte before the end marker: the same size, another photo
+    photo.write_bytes(bytes(new))
+    assert photo.stat().st_size == len(new) and photo.read_bytes() != other.read_bytes()
+    _, changed = dogs_vs_cats.prepare_split(data, SMOKE_SPLIT)
+    assert changed == 1
+    assert (base / "train" / "cats" / "cat.1.jpg").read_bytes() == bytes(new)
+
+
 def test_prepare_split_errors_name_the_problem(ch5_data, tmp_path, empty_data):
     with pytest.raises(MissingData) as exc:
         dogs_vs_cats.prepare_split(_folders(empty_data, tmp_path / "c0"), SMOKE_SPLIT)
