@@ -39,6 +39,27 @@ def tiny_data(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def ch5_data(tmp_path_factory) -> Path:
+    """Chapter 5's photos: a tiny Kaggle-style folder (cat/dog.0-11.jpg, fakedata.dogs_vs_cats),
+    the elephant JPEG and an ImageNet class index."""
+    root = fakedata.new_data_root(tmp_path_factory.mktemp("ch5_data"))
+    fakedata.write_dogs_vs_cats(root)
+    fakedata.write_elephant(root)
+    fakedata.write_class_index(root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_convnet(tmp_path_factory) -> Path:
+    """The augmentation script's convnet at 48x48 (its smallest size), untrained, saved."""
+    from chapter05 import dogs_vs_cats_augmentation
+
+    path = tmp_path_factory.mktemp("models") / "tiny_convnet.keras"
+    dogs_vs_cats_augmentation.build_model(48).save(path)
+    return path
+
+
 @pytest.fixture
 def empty_data(tmp_path, monkeypatch) -> Path:
     """A data folder with nothing in it, and an empty cache."""

@@ -7,7 +7,6 @@ learning rate reaching fit."""
 import ast
 import math
 
-import fakedata
 import keras
 import numpy as np
 import pytest
@@ -61,14 +60,6 @@ AUGMENTED = [
     ("Dense", 1, "sigmoid"),
 ]
 BINARY = ("RMSprop", 1e-4, "binary_crossentropy")
-
-
-@pytest.fixture(scope="module")
-def ch5_data(tmp_path_factory):
-    """A tiny Kaggle-style folder: cat.0-11.jpg and dog.0-11.jpg (fakedata.dogs_vs_cats)."""
-    root = fakedata.new_data_root(tmp_path_factory.mktemp("ch5_data"))
-    fakedata.write_dogs_vs_cats(root)
-    return root
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ first convolution, batches of BATCH_SIZE, RMSprop(1e-4); and the in-memory image
 import ast
 import math
 
-import fakedata
 import keras
 import numpy as np
 import pytest
@@ -53,14 +52,6 @@ FROM_SCRATCH = [
     ("Dense", 1, "sigmoid"),
 ]
 BINARY = ("RMSprop", 1e-4, "binary_crossentropy")
-
-
-@pytest.fixture(scope="module")
-def ch5_data(tmp_path_factory):
-    """A tiny Kaggle-style folder: cat.0-11.jpg and dog.0-11.jpg (fakedata.dogs_vs_cats)."""
-    root = fakedata.new_data_root(tmp_path_factory.mktemp("ch5_data"))
-    fakedata.write_dogs_vs_cats(root)
-    return root
 
 
 @pytest.fixture(scope="module")

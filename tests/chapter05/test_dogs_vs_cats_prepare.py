@@ -22,14 +22,6 @@ SMOKE_DIR = dogs_vs_cats.split_name(SMOKE_SPLIT)
 SUBSETS = ("train", "validation", "test")
 
 
-@pytest.fixture(scope="module")
-def ch5_data(tmp_path_factory):
-    """A tiny Kaggle-style folder: cat.0-11.jpg and dog.0-11.jpg."""
-    root = fakedata.new_data_root(tmp_path_factory.mktemp("ch5_data"))
-    fakedata.write_dogs_vs_cats(root)
-    return root
-
-
 @pytest.fixture
 def results_dir(tmp_path):
     """A results folder holding earlier results of the scripts that read the split."""

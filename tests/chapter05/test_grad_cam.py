@@ -4,7 +4,6 @@ channels summed, ReLU'd and divided by their maximum, checked against NumPy on a
 photo reaches VGG16 through its own preprocess_input (BGR, ImageNet means), a saved convnet gets
 the photo's pixels; the heatmap is superimposed at 40% in jet."""
 
-import fakedata
 import keras
 import matplotlib
 import numpy as np
@@ -14,31 +13,13 @@ from keras import layers
 from PIL import Image
 from support import ink, no_machine_paths, run_once, smoke_args
 
-from chapter05 import dogs_vs_cats_augmentation, grad_cam
+from chapter05 import grad_cam
 from dlwp.errors import UserError
 from dlwp.images import load_image_array
 
 ELEPHANT = "datasets/images/creative_commons_elephant.jpg"
 DOG = "datasets/dogs-vs-cats/train/dog.10.jpg"
 IMAGENET_MEANS_BGR = np.array([103.939, 116.779, 123.68])  # keras.applications' "caffe" mode
-
-
-@pytest.fixture(scope="module")
-def ch5_data(tmp_path_factory):
-    """A tiny Kaggle-style folder (cat/dog.0-11.jpg), an elephant JPEG, a class index."""
-    root = fakedata.new_data_root(tmp_path_factory.mktemp("ch5_data"))
-    fakedata.write_dogs_vs_cats(root)
-    fakedata.write_elephant(root)
-    fakedata.write_class_index(root)
-    return root
-
-
-@pytest.fixture(scope="module")
-def tiny_convnet(tmp_path_factory):
-    """The augmentation script's convnet at 48x48 (its smallest size), untrained, saved."""
-    path = tmp_path_factory.mktemp("models") / "tiny_convnet.keras"
-    dogs_vs_cats_augmentation.build_model(48).save(path)
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -37,14 +37,6 @@ MOBILENET_SCALING = ("Rescaling", 1 / 127.5, -1.0)
 
 
 @pytest.fixture(scope="module")
-def ch5_data(tmp_path_factory):
-    """A tiny Kaggle-style folder: cat.0-11.jpg and dog.0-11.jpg (fakedata.dogs_vs_cats)."""
-    root = fakedata.new_data_root(tmp_path_factory.mktemp("ch5_data"))
-    fakedata.write_dogs_vs_cats(root)
-    return root
-
-
-@pytest.fixture(scope="module")
 def photos(ch5_data):
     """Every photo of the folder, read at the smoke size: {name: pixels}."""
     return read_photos(sorted((ch5_data / "datasets" / "dogs-vs-cats" / "train").iterdir()), SIZE)

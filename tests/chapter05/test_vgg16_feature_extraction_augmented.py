@@ -6,7 +6,6 @@ photos with their own labels, validation and test photos as they are, the base f
 import ast
 import math
 
-import fakedata
 import keras
 import numpy as np
 import pytest
@@ -33,14 +32,6 @@ SIZE = 32  # the smoke profile's image size
 BATCH = 5  # BATCH_SIZE during the smoke run: 12 training photos make batches of 5, 5, 2
 ON_THE_BASE = [("Functional",), ("Flatten",), ("Dense", 256, "relu"), ("Dense", 1, "sigmoid")]
 RESCALE_255 = ("Rescaling", 1 / 255, 0.0)  # the book's rescale=1./255, before VGG16
-
-
-@pytest.fixture(scope="module")
-def ch5_data(tmp_path_factory):
-    """A tiny Kaggle-style folder: cat.0-11.jpg and dog.0-11.jpg (fakedata.dogs_vs_cats)."""
-    root = fakedata.new_data_root(tmp_path_factory.mktemp("ch5_data"))
-    fakedata.write_dogs_vs_cats(root)
-    return root
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ test photos. The base is fed its own scaling; the curves are the book's smoothin
 import ast
 import math
 
-import fakedata
 import keras
 import numpy as np
 import pytest
@@ -37,14 +36,6 @@ BATCH = 5  # BATCH_SIZE during the smoke run: 12 training photos make batches of
 EPOCHS = 2  # --epochs of the smoke run: the fine-tuning's, apart from the head's 1
 ON_THE_BASE = [("Functional",), ("Flatten",), ("Dense", 256, "relu"), ("Dense", 1, "sigmoid")]
 MOBILENET_SCALING = ("Rescaling", 1 / 127.5, -1.0)
-
-
-@pytest.fixture(scope="module")
-def ch5_data(tmp_path_factory):
-    """A tiny Kaggle-style folder: cat.0-11.jpg and dog.0-11.jpg (fakedata.dogs_vs_cats)."""
-    root = fakedata.new_data_root(tmp_path_factory.mktemp("ch5_data"))
-    fakedata.write_dogs_vs_cats(root)
-    return root
 
 
 @pytest.fixture(scope="module")

@@ -19,23 +19,6 @@ IMAGE = "datasets/dogs-vs-cats/train/cat.11.jpg"
 
 
 @pytest.fixture(scope="module")
-def ch5_data(tmp_path_factory):
-    """A tiny Kaggle-style folder (cat/dog.0-11.jpg) and an elephant JPEG."""
-    root = fakedata.new_data_root(tmp_path_factory.mktemp("ch5_data"))
-    fakedata.write_dogs_vs_cats(root)
-    fakedata.write_elephant(root)
-    return root
-
-
-@pytest.fixture(scope="module")
-def tiny_convnet(tmp_path_factory):
-    """The augmentation script's convnet at 48x48 (its smallest size), untrained, saved."""
-    path = tmp_path_factory.mktemp("models") / "tiny_convnet.keras"
-    dogs_vs_cats_augmentation.build_model(48).save(path)
-    return path
-
-
-@pytest.fixture(scope="module")
 def smoke(ch5_data, tiny_convnet, tmp_path_factory, test_cache):
     out = tmp_path_factory.mktemp("results")
     argv = smoke_args(ch5_data, out, "--model", str(tiny_convnet), "--image", IMAGE)

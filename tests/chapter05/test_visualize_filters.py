@@ -10,7 +10,7 @@ import pytest
 from keras import layers
 from support import ink, no_machine_paths, run_once, smoke_args
 
-from chapter05 import dogs_vs_cats_augmentation, visualize_filters
+from chapter05 import visualize_filters
 from dlwp.data import imagenet
 from dlwp.errors import UserError
 
@@ -18,14 +18,6 @@ from dlwp.errors import UserError
 @pytest.fixture(scope="module")
 def ch5_data(tmp_path_factory):
     return fakedata.new_data_root(tmp_path_factory.mktemp("ch5_data"))
-
-
-@pytest.fixture(scope="module")
-def tiny_convnet(tmp_path_factory):
-    """The augmentation script's convnet at 48x48 (its smallest size), untrained, saved."""
-    path = tmp_path_factory.mktemp("models") / "tiny_convnet.keras"
-    dogs_vs_cats_augmentation.build_model(48).save(path)
-    return path
 
 
 @pytest.fixture(scope="module")
