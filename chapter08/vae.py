@@ -252,7 +252,11 @@ def main(argv=None):
             "test_reconstruction_at_mean": float(xent),
             "test_kl_term": float(kl),
             "latent_mean_std": np.asarray(z_mean).std(axis=0).tolist(),
-        }
+        },
+        notes={
+            "loss_per_epoch": "the training set's loss after each epoch; Keras' epoch mean "
+            f"({h['loss'][0]:.4g} in epoch 1) averages in early batch spikes"
+        },
     )
 
 

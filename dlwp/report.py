@@ -87,7 +87,8 @@ class Corrupt:
 
 FIELDS = {"metrics": dict, "profile": str}  # what a results JSON must hold to be shown
 OPTIONAL = {"book": (dict, type(None)), "data": list, "figures": list, "versions": dict,
-            "seconds": (int, float, type(None)), "settings": dict}  # fmt: skip
+            "seconds": (int, float, type(None)), "settings": dict,
+            "notes": dict}  # fmt: skip
 
 
 def _load(path: Path, name: str, kind: str = "result"):
@@ -186,11 +187,12 @@ def _rows(folder: Path, link: str, name: str, envs: dict, figures: list, rel_res
         ):
             note = f" (a later run failed: {fmt(why_not(error))})"
         first = True
+        notes = result.get("notes", {})
         for metric, ref in (result.get("book") or {"(ran)": None}).items():
             ours = result.get("metrics", {}).get(metric)
             cells = [
                 link + note if first else "",
-                metric,
+                f"{metric} ({fmt(notes[metric])})" if notes.get(metric) else metric,
                 fmt(ours),
                 fmt(ref),
                 _settings_summary(result) if first else "",

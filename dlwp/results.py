@@ -187,7 +187,9 @@ class Run:
 
     def finish(self, metrics: dict, **extra) -> dict:
         """Write the results JSON and return it (what `main` returns); a metric that is NaN or
-        infinite fails the run instead (exit status 1), and the last good result stays."""
+        infinite fails the run instead (exit status 1), and the last good result stays.
+        `notes={metric: why}` says in RESULTS.md's row what a number is, where that is not
+        what its name suggests; other `extra` keys go into the JSON as they are."""
         bad = non_finite(metrics)
         if bad:
             self.discard()

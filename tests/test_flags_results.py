@@ -107,6 +107,16 @@ def test_render_shows_real_runs_next_to_the_book(tmp_path):
     assert "not measured: not run yet" in text  # the exercises without results
 
 
+def test_a_note_says_what_a_metric_is_in_its_row(tmp_path):
+    res = tmp_path / "results"
+    _fake_result(res, "chapter02/mnist_first_network")
+    path = res / "chapter02" / "mnist_first_network.json"
+    result = json.loads(path.read_text())
+    path.write_text(json.dumps({**result, "notes": {"test_accuracy": "on the test split"}}))
+    row = next(ln for ln in render(res).splitlines() if "[mnist_first_network]" in ln)
+    assert "| test_accuracy (on the test split) | 0.9812 | 0.9777 |" in row
+
+
 def test_render_never_shows_smoke_or_made_for_tests_runs(tmp_path):
     res = tmp_path / "results"
     _fake_result(

@@ -149,6 +149,7 @@ def test_vae_smoke(tiny_data, out_dir, keras_calls):
     assert len(m["loss_per_epoch"]) == len(m["epoch_mean_loss_per_epoch"]) == 1
     assert math.isfinite(m["loss_per_epoch"][0])
     assert m["loss_per_epoch"] != m["epoch_mean_loss_per_epoch"]
+    assert result["notes"]["loss_per_epoch"].startswith("the training set's loss after each")
     assert result["book"]["loss_per_epoch"][0] == 0.2109
 
 
