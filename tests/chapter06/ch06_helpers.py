@@ -15,6 +15,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+from fakedata.imdb import IMDB_INDEX_FROM, IMDB_NUM_WORDS, IMDB_OOV, IMDB_START
 
 from dlwp.data import jena
 
@@ -204,42 +205,7 @@ def lstm_params(d, u):
     return 4 * (d * u + u * u + u)
 
 
-# ---- IMDB: an extracted aclImdb/ folder and a word index the tests choose ---------------------
-
-# Word ranks as the official index gives them (1 = most frequent). load_data adds 3 (index_from)
-# and keeps an index below num_words (10,000): "keep" (rank 9996 -> 9999) is the last kept,
-# "cut" (9997 -> 10000) and "rare" (20000) become the OOV index 2. "absent" is in no index:
-# dropped, as the official imdb.npz drops such words.
-IMDB_VOCAB = [f"w{i}" for i in range(24)] + ["keep", "cut", "rare"]
-IMDB_RANKS = {**{f"w{i}": i + 1 for i in range(24)}, "keep": 9996, "cut": 9997, "rare": 20000}
-IMDB_INDEX_FROM, IMDB_START, IMDB_OOV, IMDB_NUM_WORDS = 3, 1, 2, 10000
-IMDB_PER_CLASS = {"train": 130, "test": 20}  # 260 training reviews: smoke takes 200 of them
-
-
-def write_imdb_folder(root: Path, seed=6) -> None:
-    """datasets/aclImdb/{train,test}/{neg,pos}/<id>_<rating>.txt and imdb_word_index.json.
-
-    Reviews of 3 to 90 words (some padded, some cut at maxlen 50), capitalised, with a comma and
-    a full stop, and frequent "keep"/"cut"/"rare"/"absent" words so that the num_words cut shows.
-    """
-    rng = np.random.default_rng(seed)
-    weights = np.ones(len(IMDB_VOCAB) + 1)
-    weights[-4:] = 4.0  # keep, cut, rare, absent
-    words = [*IMDB_VOCAB, "absent"]
-    for subset, per_class in IMDB_PER_CLASS.items():
-        for label in ("neg", "pos"):
-            folder = root / "datasets" / "aclImdb" / subset / label
-            folder.mkdir(parents=True, exist_ok=True)
-            for i in range(per_class):
-                n = int(rng.integers(3, 91))
-                review = list(rng.choice(words, n, p=weights / weights.sum()))
-                review[0] = review[0].capitalize()
-                if n > 4:
-                    review[2] += ","
-                rating = int(rng.integers(7, 11) if label == "pos" else rng.integers(1, 5))
-                (folder / f"{i}_{rating}.txt").write_text(" ".join(review) + ".")
-    index = root / "datasets" / "imdb_word_index.json"
-    index.write_text(json.dumps({**IMDB_RANKS, "unused": 5000}))
+# ---- IMDB: an extracted aclImdb/ folder (written by fakedata.imdb.write_imdb_folder) read back --
 
 
 def read_imdb_folder(root: Path, subset: str) -> tuple[list[list[int]], np.ndarray]:

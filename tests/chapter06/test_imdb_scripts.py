@@ -13,15 +13,9 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from ch06_helpers import (
-    IMDB_PER_CLASS,
-    finite,
-    pre_pad,
-    read_imdb_folder,
-    saved,
-    write_imdb_folder,
-)
+from ch06_helpers import finite, pre_pad, read_imdb_folder, saved
 from fakedata.core import new_data_root
+from fakedata.imdb import IMDB_PER_CLASS, write_imdb_folder
 from support import KerasCalls, isolated_env, row_index, smoke_args
 
 from chapter06 import (

@@ -70,33 +70,6 @@ def compiled(model):
 
 # -- a tiny imdb.npz ------------------------------------------------------------------------------
 
-TRAIN_MARK, TEST_MARK = 100, 700  # review i holds the word rank MARK + i once: its name
-BEYOND_2000, BEYOND_10000 = 2500, 12000  # ranks past tensorboard's and callbacks' vocabularies
-
-
-def write_imdb_npz(root: Path, n_train=400, n_test=40, seed=0) -> Path:
-    """datasets/imdb.npz as Keras stores it (word ranks, before the loader's start character and
-    offset of 3): common words of ranks 1..60, random labels, every 7th review longer than 500
-    words, some words beyond each script's vocabulary."""
-    rng = np.random.default_rng(seed)
-
-    def split(n, mark):
-        reviews = []
-        for i in range(n):
-            length = int(rng.integers(505, 540) if i % 7 == 3 else rng.integers(20, 80))
-            words = rng.integers(1, 61, length).tolist()
-            words[int(rng.integers(0, length))] = mark + i
-            words[int(rng.integers(0, length))] = BEYOND_2000 if i % 3 else BEYOND_10000
-            reviews.append(words)
-        x = np.empty(n, dtype=object)
-        x[:] = reviews
-        return x, rng.integers(0, 2, n).astype("int64")
-
-    (x_train, y_train), (x_test, y_test) = split(n_train, TRAIN_MARK), split(n_test, TEST_MARK)
-    path = root / "datasets" / "imdb.npz"
-    np.savez(path, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
-    return path
-
 
 def imdb_sequences(path: Path, split: str, num_words: int):
     """Keras' documented encoding of imdb.npz's `split`, in the file's order: the start character

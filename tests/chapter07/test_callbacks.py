@@ -12,7 +12,8 @@ import fakedata
 import keras
 import numpy as np
 import pytest
-from ch07_helpers import RMSPROP, compiled, imdb_sequences, inputs, specs, write_imdb_npz
+from ch07_helpers import RMSPROP, compiled, imdb_sequences, inputs, specs
+from fakedata.imdb import write_imdb_npz
 from support import REPO_ROOT, assert_rows_from, smoke_args
 
 from chapter07 import callbacks

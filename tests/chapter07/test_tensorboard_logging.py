@@ -21,8 +21,8 @@ from ch07_helpers import (
     imdb_sequences,
     inputs,
     specs,
-    write_imdb_npz,
 )
+from fakedata.imdb import write_imdb_npz
 from support import REPO_ROOT, assert_rows_from, smoke_args
 
 from chapter07 import tensorboard_logging
