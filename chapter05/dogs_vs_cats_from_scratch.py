@@ -28,7 +28,7 @@ The split itself (section 5.2.2, chapter05/dogs_vs_cats_prepare.py) is made or c
 Input pipeline: `image_dataset_from_directory` reads each folder (unbatched); then
 `dlwp.image_pipelines.in_memory` keeps the decoded, resized JPEGs in memory as uint8, shuffles the
 training images each epoch, batches and prefetches, so decoding is not paid per epoch. The run
-reports the pipeline's throughput (images/s) for the first, decoding pass and for a cached pass
+reports the pipeline's throughput (images/s) over two passes of the decoded images
 (`image_pipelines.throughput`).
 
 Quick profile: 96x96 inputs instead of 150x150 (about 2.4x less compute per image; the feature

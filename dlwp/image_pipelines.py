@@ -3,8 +3,8 @@
 `keras.utils.image_dataset_from_directory` decodes and resizes every JPEG each time a dataset is
 iterated. The book's small Dogs vs. Cats folders (a few thousand photos) fit in memory, so a
 script reads a folder the Keras way, unbatched, and hands it to `in_memory`, which decodes it
-once and keeps the pixels as uint8 (a quarter of float32's memory; the model's own `Rescaling`
-layer turns them into floats):
+once and keeps the pixels as uint8 arrays (a quarter of float32's memory; the model's own
+`Rescaling` layer turns them into floats):
 
     train_ds = keras.utils.image_dataset_from_directory(
         base_dir / "train", label_mode="binary", image_size=(150, 150),
@@ -16,8 +16,8 @@ layer turns them into floats):
 
     train_ds = image_pipelines.augmented(train_ds, data_augmentation())
 
-`throughput` measures such a pipeline: images per second of its first (decoding) pass and of a
-second (cached) one.
+`throughput` measures such a pipeline: images per second of two passes over the images held in
+memory (the first includes tf.data's warm-up).
 """
 
 from __future__ import annotations
@@ -30,10 +30,12 @@ SHUFFLE_BUFFER = 4096  # more than the book's 2,000 training images: a full shuf
 def in_memory(dataset, batch_size: int, shuffle_seed: int | None = None):
     """Unbatched (float images in [0, 255], labels) -> batches of (uint8 images, labels).
 
-    The images are rounded to uint8 and cached in memory on the first pass; with a
-    `shuffle_seed` (training data) their order is reshuffled every epoch, reproducibly.
-    Batches are prefetched.
+    The images are decoded once, rounded to uint8 and held as arrays; with a `shuffle_seed`
+    (training data) their order is reshuffled every epoch, reproducibly. Batches are prefetched.
+    Arrays rather than `Dataset.cache()`: a cache that a first, partial pass (a peek at one batch
+    before `fit`) leaves behind can be read back truncated.
     """
+    import numpy as np
     import tensorflow as tf
 
     image_spec = dataset.element_spec[0]
@@ -42,10 +44,15 @@ def in_memory(dataset, batch_size: int, shuffle_seed: int | None = None):
             f"in_memory wants single images (h, w, c), got {image_spec.shape}: read the folder "
             "with batch_size=None"
         )
-    ds = dataset.map(
+    as_uint8 = dataset.map(
         lambda x, y: (tf.cast(tf.clip_by_value(tf.round(x), 0, 255), tf.uint8), y),
         num_parallel_calls=tf.data.AUTOTUNE,
-    ).cache()
+    ).batch(256)
+    images, labels = [], []
+    for x, y in as_uint8:
+        images.append(x.numpy())
+        labels.append(y.numpy())
+    ds = tf.data.Dataset.from_tensor_slices((np.concatenate(images), np.concatenate(labels)))
     if shuffle_seed is not None:
         ds = ds.shuffle(SHUFFLE_BUFFER, seed=shuffle_seed, reshuffle_each_iteration=True)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
@@ -71,8 +78,8 @@ def augmented(dataset, augment, repeat: bool = False):
 
 
 def throughput(dataset) -> dict:
-    """Images per second of two passes over a batched `dataset`: the first decodes (and fills
-    the cache), the second reads the cache."""
+    """Images per second of two passes over a batched `dataset`; for an `in_memory` pipeline both
+    read the decoded images (the first includes tf.data's warm-up)."""
     speeds = []
     for _ in range(2):
         start, n = time.perf_counter(), 0
