@@ -328,3 +328,17 @@ def dataset_pass(dataset, batches: int | None = None) -> tuple[np.ndarray, np.nd
         xs.append(np.asarray(x))
         ys.append(np.asarray(y))
     return np.concatenate(xs), np.concatenate(ys), [len(x) for x in xs]
+
+
+def compile_calls(script: str) -> list[dict[str, str]]:
+    """Each `.compile(...)` call in a script's source, in line order, as {keyword: source text}:
+    what a reader sees, compared with the book's listing."""
+    import ast
+
+    tree = ast.parse((REPO_ROOT / script).read_text(encoding="utf-8"))
+    calls = sorted(
+        (node.lineno, {kw.arg: ast.unparse(kw.value) for kw in node.keywords})
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "compile"
+    )
+    return [keywords for _, keywords in calls]

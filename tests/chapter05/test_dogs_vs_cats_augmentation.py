@@ -4,7 +4,6 @@ keeping its label; the validation photos as they are, the same on every draw; pi
 1/255 before the first convolution; the profile's (or the flags') epochs, steps per epoch and
 learning rate reaching fit."""
 
-import ast
 import math
 
 import keras
@@ -12,7 +11,7 @@ import numpy as np
 import pytest
 from fakedata.dogs_vs_cats import label_of, photo_names, smoke_split_names
 from support import (
-    REPO_ROOT,
+    compile_calls,
     compiled,
     dataset_pass,
     ink,
@@ -116,13 +115,8 @@ def test_dogs_vs_cats_augmentation_full_model_is_the_books():
 
 
 def test_dogs_vs_cats_augmentation_compile_call_is_the_books():
-    path = REPO_ROOT / "chapter05" / "dogs_vs_cats_augmentation.py"
-    [call] = [
-        node
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "compile"
-    ]
-    assert {kw.arg: ast.unparse(kw.value) for kw in call.keywords} == {
+    [keywords] = compile_calls("chapter05/dogs_vs_cats_augmentation.py")
+    assert keywords == {
         # the profile's rate: the book's 1e-4 in full
         "optimizer": "keras.optimizers.RMSprop(learning_rate=learning_rate, "
         "epsilon=KERAS2_RMSPROP_EPSILON)",

@@ -3,7 +3,6 @@ training folder's photos (each with its own label, cats 0 and dogs 1, reshuffled
 and validated on the validation folder's, neither augmented, pixels scaled by 1/255 before the
 first convolution, batches of BATCH_SIZE, RMSprop(1e-4); and the in-memory image pipeline."""
 
-import ast
 import math
 
 import keras
@@ -11,7 +10,7 @@ import numpy as np
 import pytest
 from fakedata.dogs_vs_cats import label_of, smoke_split_names
 from support import (
-    REPO_ROOT,
+    compile_calls,
     compiled,
     dataset_pass,
     layer_settings,
@@ -97,13 +96,8 @@ def test_dogs_vs_cats_from_scratch_full_profile_is_the_books():
 
 
 def test_dogs_vs_cats_from_scratch_compile_call_is_the_books():
-    path = REPO_ROOT / "chapter05" / "dogs_vs_cats_from_scratch.py"
-    [call] = [
-        node
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "compile"
-    ]
-    assert {kw.arg: ast.unparse(kw.value) for kw in call.keywords} == {
+    [keywords] = compile_calls("chapter05/dogs_vs_cats_from_scratch.py")
+    assert keywords == {
         "optimizer": "keras.optimizers.RMSprop(learning_rate=0.0001, "
         "epsilon=KERAS2_RMSPROP_EPSILON)",
         "loss": "'binary_crossentropy'",

@@ -10,8 +10,8 @@ import fakedata
 import numpy as np
 import pytest
 from support import (
-    REPO_ROOT,
     assert_rows_from,
+    compile_calls,
     compiled,
     layer_settings,
     no_machine_paths,
@@ -82,15 +82,8 @@ def test_mnist_convnet_full_profile_is_the_books():
 
 
 def test_mnist_convnet_compile_call_is_the_books():
-    import ast
 
-    tree = ast.parse((REPO_ROOT / "chapter05" / "mnist_convnet.py").read_text(encoding="utf-8"))
-    [call] = [
-        node
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "compile"
-    ]
-    keywords = {kw.arg: ast.unparse(kw.value) for kw in call.keywords}
+    [keywords] = compile_calls("chapter05/mnist_convnet.py")
     # the book's "rmsprop", with the book's step (dlwp.optimizers)
     assert keywords == {
         "optimizer": "keras.optimizers.RMSprop(epsilon=KERAS2_RMSPROP_EPSILON)",

@@ -4,7 +4,6 @@ VGG16, [-1, 1] for the MobileNet stand-in); the classifier trains on the trainin
 features with their own labels, validates on the validation photos', and is judged on the test
 photos'; the book's classifier, RMSprop(2e-5), batches of BATCH_SIZE."""
 
-import ast
 import math
 
 import fakedata
@@ -13,7 +12,7 @@ import numpy as np
 import pytest
 from fakedata.dogs_vs_cats import label_of, smoke_split_names
 from support import (
-    REPO_ROOT,
+    compile_calls,
     compiled,
     layer_settings,
     no_machine_paths,
@@ -90,13 +89,8 @@ def test_vgg16_feature_extraction_full_profile_is_the_books():
 
 
 def test_vgg16_feature_extraction_compile_call_is_the_books():
-    path = REPO_ROOT / "chapter05" / "vgg16_feature_extraction.py"
-    [call] = [
-        node
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "compile"
-    ]
-    assert {kw.arg: ast.unparse(kw.value) for kw in call.keywords} == {
+    [keywords] = compile_calls("chapter05/vgg16_feature_extraction.py")
+    assert keywords == {
         "optimizer": "keras.optimizers.RMSprop(learning_rate=2e-05, "
         "epsilon=KERAS2_RMSPROP_EPSILON)",
         "loss": "'binary_crossentropy'",

@@ -3,7 +3,6 @@
 photos with their own labels, validation and test photos as they are, the base fed the book's
 1/255 scaling, RMSprop(2e-5), batches of BATCH_SIZE."""
 
-import ast
 import math
 
 import keras
@@ -11,7 +10,7 @@ import numpy as np
 import pytest
 from fakedata.dogs_vs_cats import label_of, photo_names, smoke_split_names
 from support import (
-    REPO_ROOT,
+    compile_calls,
     compiled,
     dataset_pass,
     layer_settings,
@@ -105,13 +104,8 @@ def test_vgg16_feature_extraction_augmented_full_profile_is_the_books():
 
 
 def test_vgg16_feature_extraction_augmented_compile_call_is_the_books():
-    path = REPO_ROOT / "chapter05" / "vgg16_feature_extraction_augmented.py"
-    [call] = [
-        node
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "compile"
-    ]
-    assert {kw.arg: ast.unparse(kw.value) for kw in call.keywords} == {
+    [keywords] = compile_calls("chapter05/vgg16_feature_extraction_augmented.py")
+    assert keywords == {
         "optimizer": "keras.optimizers.RMSprop(learning_rate=2e-05, "
         "epsilon=KERAS2_RMSPROP_EPSILON)",
         "loss": "'binary_crossentropy'",

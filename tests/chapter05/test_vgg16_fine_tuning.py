@@ -5,7 +5,6 @@ RMSprop(1e-5), the profile's epochs). Both train on augmented training photos wi
 labels and validate on the validation photos as they are; the fine-tuned model is judged on the
 test photos. The base is fed its own scaling; the curves are the book's smoothing."""
 
-import ast
 import math
 
 import keras
@@ -13,7 +12,7 @@ import numpy as np
 import pytest
 from fakedata.dogs_vs_cats import label_of, photo_names, smoke_split_names
 from support import (
-    REPO_ROOT,
+    compile_calls,
     compiled,
     dataset_pass,
     layer_settings,
@@ -102,14 +101,9 @@ def test_vgg16_fine_tuning_full_model_is_the_books():
 
 def test_vgg16_fine_tuning_compile_calls_are_the_books():
     """The classifier on the frozen base with 2e-5 (cell 24), the fine-tuning with 1e-5."""
-    path = REPO_ROOT / "chapter05" / "vgg16_fine_tuning.py"
-    calls = sorted(
-        (node.lineno, {kw.arg: ast.unparse(kw.value) for kw in node.keywords})
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-        if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "compile"
-    )
+    calls = compile_calls("chapter05/vgg16_fine_tuning.py")
     rmsprop = "keras.optimizers.RMSprop(learning_rate={}, epsilon=KERAS2_RMSPROP_EPSILON)"
-    assert [kw for _, kw in calls] == [
+    assert calls == [
         {
             "optimizer": rmsprop.format(rate),
             "loss": "'binary_crossentropy'",
