@@ -25,7 +25,7 @@ def main(argv=None):
     args = parse_args(argv)
     run = results.Run(__file__, args, "Display the 4th training digit", BOOK)
 
-    (train_images, train_labels), _ = mnist.load_data(args.data)
+    (train_images, train_labels), _ = mnist.load_data(args.folders)
     if not 0 <= args.index < len(train_images):
         raise UserError(
             f"--index {args.index}: the training set holds images 0 to {len(train_images) - 1}",

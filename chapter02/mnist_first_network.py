@@ -52,7 +52,7 @@ def main(argv=None):
     run = results.Run(__file__, args, "MNIST, Dense 512 + softmax", BOOK)
 
     # Data
-    (train_images, train_labels), (test_images, test_labels) = mnist.load_data(args.data)
+    (train_images, train_labels), (test_images, test_labels) = mnist.load_data(args.folders)
     train_images, train_labels = (
         train_images[: args.train_samples],
         train_labels[: args.train_samples],

@@ -98,7 +98,7 @@ def main(argv=None):
     run = results.Run(__file__, args, "Boston housing, 4-fold validation", BOOK)
 
     # Data
-    (train_data, train_targets), (test_data, test_targets) = boston_housing.load_data(args.data)
+    (train_data, train_targets), (test_data, test_targets) = boston_housing.load_data(args.folders)
     train_data, test_data = normalize(train_data, test_data)
 
     def k_fold(epochs):

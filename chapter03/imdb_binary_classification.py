@@ -93,7 +93,7 @@ def main(argv=None):
 
     # Data
     (train_data, train_labels), (test_data, test_labels) = imdb.load_data(
-        args.data, num_words=NUM_WORDS
+        args.folders, num_words=NUM_WORDS
     )
     n = args.train_samples or len(train_data)
     x_train = vectorize_sequences(train_data[:n])

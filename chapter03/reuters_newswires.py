@@ -87,7 +87,7 @@ def main(argv=None):
 
     # Data
     (train_data, train_labels), (test_data, test_labels) = reuters.load_data(
-        args.data, num_words=NUM_WORDS
+        args.folders, num_words=NUM_WORDS
     )
     if args.train_samples:
         train_data, train_labels = (

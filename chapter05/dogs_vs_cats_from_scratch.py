@@ -101,7 +101,7 @@ def main(argv=None):
     run = results.Run(__file__, args, "Dogs vs. Cats: small convnet from scratch", BOOK)
 
     # Data: the book's flow_from_directory(dir, target_size, batch_size=20, class_mode="binary")
-    base_dir, _ = dogs_vs_cats.prepare_split(args.data, args.split)
+    base_dir, _ = dogs_vs_cats.prepare_split(args.folders, args.split)
     image_size = (args.image_size, args.image_size)
     train_ds = keras.utils.image_dataset_from_directory(
         base_dir / "train",

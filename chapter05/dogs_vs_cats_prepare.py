@@ -78,8 +78,8 @@ def main(argv=None):
     run = results.Run(__file__, args, "Dogs vs. Cats: the small train/validation/test split", BOOK)
 
     # The original photos (read only) and the split's folder (in the cache)
-    original_dataset_dir = dogs_vs_cats.find_source(args.data, sum(args.split.values()))
-    base_dir = args.data.cache_dir("datasets") / dogs_vs_cats.split_name(args.split)
+    original_dataset_dir = dogs_vs_cats.find_source(args.folders, sum(args.split.values()))
+    base_dir = args.folders.cache_dir("datasets") / dogs_vs_cats.split_name(args.split)
 
     # Copy, as the book does
     copied = copy_split(original_dataset_dir, base_dir, args.split)
@@ -88,8 +88,8 @@ def main(argv=None):
         print(f"total {key.replace('/', ' ')} images: {n}")
 
     # The training scripts' call on the same folder: it should find nothing to change
-    _, changed = dogs_vs_cats.prepare_split(args.data, args.split)
-    folder = args.data.name(base_dir)
+    _, changed = dogs_vs_cats.prepare_split(args.folders, args.split)
+    folder = args.folders.name(base_dir)
     print(f"{folder}: {copied} files copied; prepare_split changed {changed} after them")
     return run.finish(
         {

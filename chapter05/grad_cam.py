@@ -179,14 +179,16 @@ def main(argv=None):
         preprocess = None  # our convnets rescale inside the model
         names = BINARY_CLASSES if model.output_shape[-1] == 1 else None
     else:
-        weights = imagenet.find_weights(args.data, "vgg16", include_top=True, weights=args.weights)
+        weights = imagenet.find_weights(
+            args.folders, "vgg16", include_top=True, weights=args.weights
+        )
         model = imagenet.build(
-            keras.applications.VGG16, args.data, weights, "VGG16", include_top=True
+            keras.applications.VGG16, args.folders, weights, "VGG16", include_top=True
         )
         layer_name = args.layer or "block5_conv3"
         preprocess = keras.applications.vgg16.preprocess_input
-        names = [name for _, name in imagenet.load_class_index(args.data)]
-    image_path = images.find_image(args.data, args.image or ELEPHANT)
+        names = [name for _, name in imagenet.load_class_index(args.folders)]
+    image_path = images.find_image(args.folders, args.image or ELEPHANT)
     height, width = model.input_shape[1:3]
     # a photo too small, too large (a decompression bomb) or not an image: one line, BadData
     image = images.load_image_array(image_path, (height, width), min_side=images.MIN_SIDE)
@@ -227,7 +229,7 @@ def main(argv=None):
             "heatmap_peak": [int(p) for p in peak],
             "heatmap_mean": float(heatmap.mean()),
             "network": what,
-            "image": args.data.name(image_path),
+            "image": args.folders.name(image_path),
         }
     )
 

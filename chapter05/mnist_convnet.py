@@ -6,7 +6,7 @@ parameters. The 28x28 images get a channel axis, (28, 28, 1), and are scaled to 
 categorical crossentropy, 5 epochs, batches of 64, then the test set.
 
 Keras 2 -> Keras 3: `input_shape=(28, 28, 1)` on the first layer -> `keras.Input((28, 28, 1))`;
-`mnist.load_data()` -> `dlwp.data.mnist.load_data(args.data)` (the same arrays, from the local
+`mnist.load_data()` -> `dlwp.data.mnist.load_data(args.folders)` (the same arrays, from the local
 file first).
 
 Quick profile: 3 epochs instead of 5 (each takes about half a minute on 2 CPU cores; three
@@ -70,7 +70,7 @@ def main(argv=None):
     run = results.Run(__file__, args, "MNIST convnet (Conv2D + MaxPooling2D)", BOOK)
 
     # Data
-    (train_images, train_labels), (test_images, test_labels) = mnist.load_data(args.data)
+    (train_images, train_labels), (test_images, test_labels) = mnist.load_data(args.folders)
     train_images, train_labels = (
         train_images[: args.train_samples],
         train_labels[: args.train_samples],

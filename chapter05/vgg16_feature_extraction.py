@@ -131,15 +131,17 @@ def main(argv=None):
     # book's conv_base = VGG16(weights="imagenet", include_top=False, input_shape=(150, 150, 3))
     image_size = args.image_size or IMAGE_SIZE[args.base]
     shape = (image_size, image_size, 3)
-    weights = imagenet.find_weights(args.data, args.base, include_top=False, weights=args.weights)
+    weights = imagenet.find_weights(
+        args.folders, args.base, include_top=False, weights=args.weights
+    )
     application, options, what = APPLICATIONS[args.base]
     conv_base = imagenet.build(
-        application, args.data, weights, what, include_top=False, input_shape=shape, **options
+        application, args.folders, weights, what, include_top=False, input_shape=shape, **options
     )
     scaling = imagenet.rescaling(args.base)  # [0, 255] pixels -> the range the base expects
 
     # Data: the split, and the base's outputs on it, recorded once
-    base_dir, _ = dogs_vs_cats.prepare_split(args.data, args.split)
+    base_dir, _ = dogs_vs_cats.prepare_split(args.folders, args.split)
     feats = {
         "train": extract_features(
             conv_base, scaling, base_dir / "train", image_size, shuffle_seed=args.seed

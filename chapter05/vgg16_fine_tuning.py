@@ -150,10 +150,12 @@ def main(argv=None):
     # conv_base = VGG16(weights="imagenet", include_top=False, input_shape=(150, 150, 3))
     image_size = args.image_size or IMAGE_SIZE[args.base]
     shape = (image_size, image_size, 3)
-    weights = imagenet.find_weights(args.data, args.base, include_top=False, weights=args.weights)
+    weights = imagenet.find_weights(
+        args.folders, args.base, include_top=False, weights=args.weights
+    )
     application, options, what = APPLICATIONS[args.base]
     conv_base = imagenet.build(
-        application, args.data, weights, what, include_top=False, input_shape=shape, **options
+        application, args.folders, weights, what, include_top=False, input_shape=shape, **options
     )
     model = build_model(conv_base, imagenet.rescaling(args.base), image_size)
     before = len(model.trainable_weights)
@@ -167,7 +169,7 @@ def main(argv=None):
     )
 
     # Data: the book's flow_from_directory(dir, target_size, batch_size=20, class_mode="binary")
-    base_dir, _ = dogs_vs_cats.prepare_split(args.data, args.split)
+    base_dir, _ = dogs_vs_cats.prepare_split(args.folders, args.split)
     datasets = {}
     for subset in ("train", "validation", "test"):
         ds = keras.utils.image_dataset_from_directory(

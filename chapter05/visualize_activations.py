@@ -136,7 +136,7 @@ def main(argv=None):
     # Model and input: the picture at the model's input size, as a batch of one
     model_path = Path(args.model or args.output_dir / default_model(args.profile))
     model = load_model(model_path, how_to_make(args.profile))
-    image_path = images.find_image(args.data, args.image)
+    image_path = images.find_image(args.folders, args.image)
     height, width = model.input_shape[1:3]
     # a photo too small, too large (a decompression bomb) or not an image: one line, BadData
     x = images.load_image_array(image_path, (height, width), min_side=images.MIN_SIDE)[None]
@@ -165,7 +165,7 @@ def main(argv=None):
             "activation_shapes": {n: list(a.shape) for n, a in zip(names, activations)},
             "blank_channel_fraction": blank,
             "model": run.relative(model_path),
-            "image": args.data.name(image_path),
+            "image": args.folders.name(image_path),
         }
     )
 

@@ -161,11 +161,17 @@ def main(argv=None):
     else:  # the book's model = VGG16(weights="imagenet", include_top=False)
         shape = (args.size, args.size, 3)
         weights = imagenet.find_weights(
-            args.data, args.base, include_top=False, weights=args.weights
+            args.folders, args.base, include_top=False, weights=args.weights
         )
         application, options, what = APPLICATIONS[args.base]
         model = imagenet.build(
-            application, args.data, weights, what, include_top=False, input_shape=shape, **options
+            application,
+            args.folders,
+            weights,
+            what,
+            include_top=False,
+            input_shape=shape,
+            **options,
         )
         # the book feeds VGG16 raw [0, 255] pixels; MobileNet gets the [-1, 1] it was trained on
         scaling = None if args.base == "vgg16" else imagenet.rescaling(args.base)

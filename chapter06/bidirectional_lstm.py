@@ -87,7 +87,7 @@ def main(argv=None):
     run = results.Run(__file__, args, title, BOOKS[variant], variant=variant)
 
     # Data (--reversed: each review backwards, then padded, as notebook 6.3 cell 47 did)
-    (x_train, y_train), _ = imdb.load_data(args.data, num_words=MAX_FEATURES)
+    (x_train, y_train), _ = imdb.load_data(args.folders, num_words=MAX_FEATURES)
     x_train, y_train = x_train[: args.samples], np.asarray(y_train[: args.samples], "float32")
     if args.reversed:
         x_train = [x[::-1] for x in x_train]

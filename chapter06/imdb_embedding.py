@@ -72,7 +72,7 @@ def main(argv=None):
     run = results.Run(__file__, args, "IMDB, learned Embedding(10000, 8) + Dense", BOOK)
 
     # Data: the reviews as lists of word indices, then the last `maxlen` words of each
-    (x_train, y_train), _ = imdb.load_data(args.data, num_words=MAX_FEATURES)
+    (x_train, y_train), _ = imdb.load_data(args.folders, num_words=MAX_FEATURES)
     x_train, y_train = x_train[: args.samples], np.asarray(y_train[: args.samples], "float32")
     x_train = keras.utils.pad_sequences(x_train, maxlen=args.maxlen)
     print(f"x_train {x_train.shape}")

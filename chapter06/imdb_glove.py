@@ -179,10 +179,10 @@ def main(argv=None):
     variant = None if pretrained else "learned_embedding"
     title = "IMDB raw text, " + ("frozen GloVe embedding" if pretrained else "learned embedding")
     run = results.Run(__file__, args, title, BOOKS[variant], variant=variant)
-    glove_path = glove.find(args.data, args.glove) if pretrained else None
+    glove_path = glove.find(args.folders, args.glove) if pretrained else None
 
     # Data: raw texts -> word indices -> the last maxlen words of each review
-    texts, labels = imdb.load_reviews(args.data, "train")
+    texts, labels = imdb.load_reviews(args.folders, "train")
     vectorizer = layers.TextVectorization(max_tokens=args.max_words, ragged=True)
     vectorizer.adapt(np.array(texts), batch_size=1024)
     vocabulary = vectorizer.get_vocabulary()
@@ -219,7 +219,7 @@ def main(argv=None):
     run.save_figure(
         curves(history, ("accuracy", "loss"), title.removeprefix("IMDB raw text, ")), "_curves.png"
     )
-    test_texts, test_labels = imdb.load_reviews(args.data, "test")
+    test_texts, test_labels = imdb.load_reviews(args.folders, "test")
     x_test = texts_to_sequences(vectorizer, test_texts, args.maxlen)
     test_loss, test_acc = model.evaluate(x_test, test_labels.astype("float32"), verbose=0)
     print(f"test_acc: {test_acc:.4f}")

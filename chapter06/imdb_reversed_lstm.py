@@ -85,7 +85,7 @@ def main(argv=None):
     run = results.Run(__file__, args, "IMDB, reversed reviews, Embedding + LSTM(32)", BOOK)
 
     # Data: every review reversed, then padded
-    (x_train, y_train), _ = imdb.load_data(args.data, num_words=MAX_FEATURES)
+    (x_train, y_train), _ = imdb.load_data(args.folders, num_words=MAX_FEATURES)
     x_train, y_train = x_train[: args.samples], np.asarray(y_train[: args.samples], "float32")
     x_train = reverse_and_pad(x_train, args.maxlen)
     print(f"x_train {x_train.shape}")

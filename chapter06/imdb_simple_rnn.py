@@ -76,7 +76,7 @@ def main(argv=None):
     run = results.Run(__file__, args, "IMDB, Embedding + SimpleRNN(32)", BOOK)
 
     # Data (cell 9): the last `maxlen` words of each review
-    (x_train, y_train), _ = imdb.load_data(args.data, num_words=MAX_FEATURES)
+    (x_train, y_train), _ = imdb.load_data(args.folders, num_words=MAX_FEATURES)
     x_train, y_train = x_train[: args.samples], np.asarray(y_train[: args.samples], "float32")
     x_train = keras.utils.pad_sequences(x_train, maxlen=args.maxlen)
     print(f"x_train {x_train.shape}")

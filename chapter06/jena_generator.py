@@ -133,7 +133,7 @@ def main(argv=None):
     run = results.Run(__file__, args, "Jena climate: generator and common-sense baseline", BOOK)
 
     # Data: parse, normalize with the training rows' statistics
-    names, float_data = jena.load(args.data)
+    names, float_data = jena.load(args.folders)
     print(f"{float_data.shape[0]} rows, columns {names}")
     data, mean, std = timeseries.normalize(float_data, args.train_end)
 

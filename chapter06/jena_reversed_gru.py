@@ -83,7 +83,7 @@ def main(argv=None):
     run = results.Run(__file__, args, "Jena climate, GRU(32) on reversed sequences", BOOK)
 
     # Data: parse, normalize with the training rows' statistics, the book's generators reversed
-    _, float_data = jena.load(args.data)
+    _, float_data = jena.load(args.folders)
     data, _, std = timeseries.normalize(float_data, args.train_end)
     train_gen, val_gen, _, val_steps, _ = timeseries.book_generators(
         data, **timeseries.settings(args)

@@ -115,7 +115,7 @@ def main(argv=None):
     run = results.Run(__file__, args, "EarlyStopping + ModelCheckpoint + ReduceLROnPlateau", BOOK)
 
     # Data: IMDB, the first val_samples reviews held out for validation (as in section 3.4)
-    (train_data, train_labels), _ = imdb.load_data(args.data, num_words=NUM_WORDS)
+    (train_data, train_labels), _ = imdb.load_data(args.folders, num_words=NUM_WORDS)
     n = args.train_samples or len(train_data)
     x = vectorize_sequences(train_data[:n])
     y = np.asarray(train_labels[:n]).astype("float32")

@@ -104,7 +104,7 @@ def main(argv=None):
     run = results.Run(__file__, args, "Custom callback: activations saved every epoch", BOOK)
 
     # Data: MNIST; the first val_samples training images are held out for validation
-    (images, labels), _ = mnist.load_data(args.data)
+    (images, labels), _ = mnist.load_data(args.folders)
     n = args.train_samples or len(images)
     x = images[:n].reshape((n, 28 * 28)).astype("float32") / 255
     y = keras.utils.to_categorical(labels[:n], 10)

@@ -213,7 +213,7 @@ def main(argv=None):
     run = results.Run(__file__, args, "TensorBoard callback and server", BOOK)
 
     # Data: IMDB, the 2,000 most frequent words, reviews cut or padded to 500 words
-    (x_train, y_train), _ = imdb.load_data(args.data, num_words=MAX_FEATURES)
+    (x_train, y_train), _ = imdb.load_data(args.folders, num_words=MAX_FEATURES)
     n = args.train_samples or len(x_train)
     x_train = keras.utils.pad_sequences(x_train[:n], maxlen=MAX_LEN)
     y_train = np.asarray(y_train[:n]).astype("float32")

@@ -191,7 +191,7 @@ def main(argv=None):
     run = results.Run(__file__, args, "Character-level LSTM text generation (Nietzsche)", BOOK)
 
     # Data
-    text = nietzsche.load_text(args.data).lower()
+    text = nietzsche.load_text(args.folders).lower()
     text = text[: args.max_chars]
     if len(text) < 2 * MAXLEN:
         raise UserError(f"the corpus has {len(text)} characters; need at least {2 * MAXLEN}")

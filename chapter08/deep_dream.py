@@ -217,14 +217,14 @@ def main(argv=None):
     max_loss = args.max_loss if args.max_loss is not None else MAX_LOSS[args.base]
 
     # Data and model
-    weights = imagenet.find_weights(args.data, args.base, False, args.weights)
-    photo = find_image(args.data, args.image, "photo", "--image")
+    weights = imagenet.find_weights(args.folders, args.base, False, args.weights)
+    photo = find_image(args.folders, args.image, "photo", "--image")
     image = load_image_array(photo, min_side=MIN_SIDE)  # a tiny photo has no octaves to dream
     if args.max_dim and max(image.shape[:2]) > args.max_dim:
         scale = args.max_dim / max(image.shape[:2])
         size = (int(image.shape[0] * scale), int(image.shape[1] * scale))
         image = tf.image.resize(image, size).numpy()
-    model = build_base(args.base, args.data, weights)
+    model = build_base(args.base, args.folders, weights)
     extractor = feature_extractor(model, layer_weights)
     ascent_step = make_ascent_step(extractor, layer_weights)
 

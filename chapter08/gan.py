@@ -254,7 +254,7 @@ def main(argv=None):
 
     # Data: the training frogs, scaled to [0, 1] as the book does (--pixels unit) or to the
     # generator's [-1, 1] (--pixels tanh)
-    x_train = cifar10.load_frogs(args.data)[: args.max_images]
+    x_train = cifar10.load_frogs(args.folders)[: args.max_images]
     if args.pixels == "unit":
         x_train = x_train.astype("float32") / 255.0
     else:

@@ -225,9 +225,9 @@ def main(argv=None):
             )
 
     # Data: the photo fixes the size (height img_height, same aspect ratio)
-    weights = imagenet.find_weights(args.data, args.base, False, args.weights)
-    content_path = find_image(args.data, args.content, "content photo", "--content")
-    style_path = find_image(args.data, args.style, "style painting", "--style")
+    weights = imagenet.find_weights(args.folders, args.base, False, args.weights)
+    content_path = find_image(args.folders, args.content, "content photo", "--content")
+    style_path = find_image(args.folders, args.style, "style painting", "--style")
     width, height = load_image_array(content_path, min_side=MIN_SIDE).shape[1::-1]
     load_image_array(style_path, min_side=MIN_SIDE)  # checked before minutes of L-BFGS
     img_height = args.img_height
@@ -236,7 +236,7 @@ def main(argv=None):
     style = load_image_array(style_path, (img_height, img_width))
 
     # Model: the activations of the chosen layers
-    model = build_base(args.base, args.data, weights)
+    model = build_base(args.base, args.folders, weights)
     names = [layer.name for layer in model.layers]
     missing = [n for n in [content_layer, *style_layers] if n not in names]
     if missing:

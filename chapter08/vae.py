@@ -205,7 +205,7 @@ def main(argv=None):
     run = results.Run(__file__, args, "Variational autoencoder, MNIST, 2-D latent space", BOOK)
 
     # Data
-    (x_train, _), (x_test, _) = mnist.load_data(args.data)
+    (x_train, _), (x_test, _) = mnist.load_data(args.folders)
     x_train = x_train[: args.train_samples].astype("float32") / 255.0
     x_test = x_test[: args.test_samples].astype("float32") / 255.0
     x_train = x_train.reshape(x_train.shape + (1,))

@@ -7,7 +7,7 @@ Profiles (`--profile`):
 
 A script that scales declares a dict of settings per profile; after parsing, every setting is an
 attribute of `args` unless a flag of the same name was given (`--epochs 3` beats the profile's).
-`args.data` is the resolved `DataFolders` (see `dlwp.data.core`), handed to every loader.
+`args.folders` is the resolved `DataFolders` (see `dlwp.data.core`), handed to every loader.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def parse(p: argparse.ArgumentParser, argv=None) -> argparse.Namespace:
     args.output_dir = Path(args.output_dir).expanduser().resolve()
     if args.output_dir.exists() and not args.output_dir.is_dir():
         raise UserError(f"--output-dir {args.output_dir} is a file", "give a folder")
-    args.data = DataFolders.resolve(args.data_dir)
+    args.folders = DataFolders.resolve(args.data_dir)
     return args
 
 

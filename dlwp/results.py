@@ -67,14 +67,14 @@ def write_json(path: Path, data: dict) -> None:
     atomic_write(Path(path), lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
-def _portable(value, data):
+def _portable(value, folders):
     """A path of this machine as results name it (inside its data folder, else its file name)."""
     if isinstance(value, (str, Path)) and os.path.isabs(value):
-        return data.name(value)
+        return folders.name(value)
     return value
 
 
-def _command(script: str, argv: list[str], data) -> str:
+def _command(script: str, argv: list[str], folders) -> str:
     """The command line, without the folder flags and with no path of this machine."""
     out, skip = [Path(script).name], False
     for arg in argv:
@@ -83,7 +83,7 @@ def _command(script: str, argv: list[str], data) -> str:
         elif arg in ("--data-dir", "--output-dir"):
             skip = True
         elif not arg.startswith(("--data-dir=", "--output-dir=")):
-            out.append(str(_portable(arg, data)))
+            out.append(str(_portable(arg, folders)))
     return " ".join(out)
 
 
@@ -203,9 +203,9 @@ class Run:
                 profile=self.args.profile,
                 metrics=bad,
             )
-        hidden = ("output_dir", "data_dir", "data", "profile", "seed", "argv")
-        data = self.args.data
-        settings = {k: _portable(v, data) for k, v in vars(self.args).items() if k not in hidden}
+        hidden = ("output_dir", "data_dir", "folders", "profile", "seed", "argv")
+        folders = self.args.folders
+        settings = {k: _portable(v, folders) for k, v in vars(self.args).items() if k not in hidden}
         result = {
             "exercise": self.exercise,
             "title": self.title,
@@ -215,12 +215,12 @@ class Run:
             "profile": self.args.profile,
             "settings": settings,
             "seed": self.args.seed,
-            "data": list(self.args.data.read),
+            "data": list(folders.read),
             "seconds": round(time.perf_counter() - self.started, 1),
             "figures": [self.relative(p) for p in self.figures],
             "versions": _versions(),
             "finished": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
-            "command": _command(self.script, getattr(self.args, "argv", []), data),
+            "command": _command(self.script, getattr(self.args, "argv", []), folders),
             **extra,
         }
         result = jsonable(result)

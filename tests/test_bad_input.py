@@ -427,7 +427,11 @@ def test_non_finite_metrics_fail_and_never_replace_the_good_result(tmp_path, mon
 
     out = tmp_path / "results"
     args = argparse.Namespace(
-        profile="quick", output_dir=out, seed=1, argv=[], data=DataFolders.resolve(None, environ={})
+        profile="quick",
+        output_dir=out,
+        seed=1,
+        argv=[],
+        folders=DataFolders.resolve(None, environ={}),
     )
     script = str(tmp_path / "chapter09" / "demo.py")
 
@@ -461,7 +465,7 @@ def test_ctrl_c_in_a_script_is_one_line_and_keeps_nothing_staged(tmp_path, capsy
     from dlwp.data.core import DataFolders
 
     args = argparse.Namespace(profile="quick", output_dir=tmp_path, seed=1, argv=[],
-                              data=DataFolders.resolve(None, environ={}))  # fmt: skip
+                              folders=DataFolders.resolve(None, environ={}))  # fmt: skip
 
     def main(argv):
         run = results.Run(str(tmp_path / "chapter09" / "demo.py"), args, "demo", {})

@@ -1,9 +1,9 @@
 """Data, local first: one small core (`DataFolders`) and one module per dataset family.
 
     from dlwp.data import mnist
-    (x_train, y_train), (x_test, y_test) = mnist.load_data(args.data)
+    (x_train, y_train), (x_test, y_test) = mnist.load_data(args.folders)
 
-`args.data` is the `DataFolders` that `dlwp.flags.parse` resolved from `--data-dir`,
+`args.folders` is the `DataFolders` that `dlwp.flags.parse` resolved from `--data-dir`,
 `$DLWP_DATA_DIR` and the cache folder; see `dlwp.data.core`.
 """
 
