@@ -72,6 +72,13 @@ def seed(text: str) -> int:
     return value
 
 
+def first_paragraph(doc: str | None) -> str | None:
+    """What `--help` shows of a script's docstring: its first paragraph, what the exercise is."""
+    if not doc:
+        return doc
+    return doc.strip().split("\n\n", 1)[0]
+
+
 def parser(doc: str | None, profiles: dict[str, dict] | None = None) -> argparse.ArgumentParser:
     """An ArgumentParser with the common flags; the script adds its own before `parse`.
 
@@ -81,7 +88,9 @@ def parser(doc: str | None, profiles: dict[str, dict] | None = None) -> argparse
         raise ValueError(f"profiles must be exactly {PROFILES}, not {sorted(profiles)}")
     described = "; ".join(f"{n}: {_describe(s)}" for n, s in (profiles or {}).items())
     p = argparse.ArgumentParser(
-        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+        usage="%(prog)s [options]",  # the options are listed below, once
+        description=first_paragraph(doc),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
         "--profile",
@@ -90,7 +99,8 @@ def parser(doc: str | None, profiles: dict[str, dict] | None = None) -> argparse
         help="smoke (seconds, tests), quick (CPU, default) or full (the book)"
         + (f". {described}" if described else "; this script runs the same in all three"),
     )
-    p.add_argument("--epochs", type=positive_int, help="override the profile's epoch count")
+    if any("epochs" in settings for settings in (profiles or {}).values()):
+        p.add_argument("--epochs", type=positive_int, help="override the profile's epoch count")
     p.add_argument(
         "--data-dir", help="data folder in Keras-cache layout (default: $DLWP_DATA_DIR, then data/)"
     )
@@ -132,14 +142,14 @@ def add_weights_flags(p: argparse.ArgumentParser, bases: tuple[str, ...], defaul
         "--base",
         choices=bases,
         default=default_base,
-        help=f"the pretrained network (default {default_base}, the book's); others stand in "
-        "where its weights are not available, and their results are labelled as such",
+        help=f"the pretrained network (default {default_base}, the book's; another stands in, "
+        "labelled as such)",
     )
     p.add_argument(
         "--weights",
         default="imagenet",
-        help="imagenet (Keras' file under <data>/models/, else downloaded), none (random "
-        "initialization: smoke tests only, never a result), or a path to a weights file",
+        help="imagenet (the file in <data>/models/, else downloaded), none (random: smoke tests "
+        "only) or a weights file",
     )
 
 

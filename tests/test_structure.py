@@ -111,3 +111,16 @@ def test_smoke_outputs_and_staging_folders_are_ignored_by_git():
     kept = subprocess.run(["git", "check-ignore", "--no-index", published], cwd=REPO_ROOT,
                           capture_output=True, text=True)  # fmt: skip
     assert kept.returncode == 1  # a quick run's figure is published
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
+def test_help_is_short(script, capsys):
+    """--help: the docstring's first paragraph, the profiles and the flags, about a screen."""
+    import importlib
+
+    module = importlib.import_module(f"{script.parent.name}.{script.stem}")
+    with pytest.raises(SystemExit) as exc:
+        module.main(["--help"])
+    assert exc.value.code == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) <= 40, f"{script.name} --help is {len(lines)} lines"
