@@ -4,39 +4,10 @@ Deep Learning with Python, section 5.2.3-5.2.4. Four Conv2D + MaxPooling2D block
 128 filters) -> Flatten -> Dense(512, relu) -> Dense(1, sigmoid), RMSprop(1e-4), binary
 crossentropy, trained on the 1,000 + 1,000 training images of the small split for 30 epochs
 (batches of 20) and validated on 500 + 500. The model overfits: training accuracy goes to ~100%
-while validation accuracy stalls around 70-72% after a few epochs.
+while validation accuracy stalls around 70-72%. Quick: 96x96 inputs instead of 150x150, 15 epochs.
 
-Keras 2 -> Keras 3, line by line:
-  ImageDataGenerator(rescale=1./255)   -> layers.Rescaling(1.0 / 255) as the model's first layer
-  .flow_from_directory(dir, target_size=(150, 150), batch_size=20, class_mode="binary")
-                                       -> keras.utils.image_dataset_from_directory(dir,
-                                          image_size=(150, 150), label_mode="binary") + batch(20)
-                                          (resized bilinearly, Keras 3's default; Keras 2's
-                                          load_img resized nearest-neighbour: kept, see the
-                                          README's table of differences)
-  fit_generator(gen, steps_per_epoch=100, epochs=30, validation_steps=50)
-                                       -> fit(train_ds, epochs=30, validation_data=val_ds)
-                                          (one pass over the 2,000 images is the book's 100
-                                          steps of 20; one over the 1,000 validation images its
-                                          50 validation steps of 20)
-  optimizers.RMSprop(lr=1e-4)          -> RMSprop(learning_rate=1e-4,
-                                                  epsilon=KERAS2_RMSPROP_EPSILON) (dlwp.optimizers)
-  model.save("cats_and_dogs_small_1.h5") -> model.save(<results>/chapter05/models/<name>.keras)
-The split itself (section 5.2.2, chapter05/dogs_vs_cats_prepare.py) is made or checked first by
-`dlwp.data.dogs_vs_cats.prepare_split`, in the cache folder.
-
-Input pipeline: `image_dataset_from_directory` reads each folder (unbatched); then
-`dlwp.image_pipelines.in_memory` keeps the decoded, resized JPEGs in memory as uint8, shuffles the
-training images each epoch, batches and prefetches, so decoding is not paid per epoch. The run
-reports the pipeline's throughput (images/s) over two passes of the decoded images
-(`image_pipelines.throughput`).
-
-Quick profile: 96x96 inputs instead of 150x150 (about 2.4x less compute per image; the feature
-map before Flatten is 4x4x128 instead of 7x7x128) and 15 epochs; full is the notebook's: 150x150,
-batches of 20, 30 epochs, RMSprop(1e-4).
-
-Book (notebook 5.2, cell 26): validation accuracy best 0.731 at epoch 28, 0.724 at epoch 30, when
-training accuracy is 0.9895 (the text: "stalls at 70-72%").
+Book: validation accuracy best 0.731 at epoch 28, 0.724 at epoch 30, when training accuracy is
+0.9895 (notebook 5.2, cell 26; the text: "stalls at 70-72%").
 
 Run:  python chapter05/dogs_vs_cats_from_scratch.py [--profile smoke|quick|full]
 """
@@ -51,6 +22,7 @@ from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 PROFILES = {
     "smoke": {"epochs": 1, "image_size": 48, "split": dogs_vs_cats.SMOKE_SPLIT},
+    # quick: ~2.4x less compute per image; the map before Flatten is 4x4x128 instead of 7x7x128
     "quick": {"epochs": 15, "image_size": 96, "split": dogs_vs_cats.SPLIT},
     "full": {"epochs": 30, "image_size": 150, "split": dogs_vs_cats.SPLIT},
 }
@@ -67,7 +39,7 @@ def build_model(image_size):
     model = keras.Sequential(
         [
             keras.Input(shape=(image_size, image_size, 3)),
-            layers.Rescaling(1.0 / 255),
+            layers.Rescaling(1.0 / 255),  # Keras 2: ImageDataGenerator(rescale=1./255)
             layers.Conv2D(32, (3, 3), activation="relu"),
             layers.MaxPooling2D((2, 2)),
             layers.Conv2D(64, (3, 3), activation="relu"),
@@ -100,7 +72,9 @@ def main(argv=None):
     keras.utils.set_random_seed(args.seed)
     run = results.Run(__file__, args, "Dogs vs. Cats: small convnet from scratch", BOOK)
 
-    # Data: the book's flow_from_directory(dir, target_size, batch_size=20, class_mode="binary")
+    # Data: the book's flow_from_directory(dir, target_size, batch_size=20, class_mode="binary"),
+    # resized bilinearly (Keras 3's default; see the README's table of differences). The split
+    # (section 5.2.2, dogs_vs_cats_prepare.py) is made or checked first, in the cache folder
     base_dir, _ = dogs_vs_cats.prepare_split(args.folders, args.split)
     image_size = (args.image_size, args.image_size)
     train_ds = keras.utils.image_dataset_from_directory(
@@ -119,9 +93,10 @@ def main(argv=None):
         shuffle=False,
         verbose=False,
     )
+    # decoded once and kept in memory as uint8; shuffled each epoch, batched, prefetched
     train_ds = image_pipelines.in_memory(train_ds, BATCH_SIZE, shuffle_seed=args.seed)
     validation_ds = image_pipelines.in_memory(validation_ds, BATCH_SIZE)
-    speed = image_pipelines.throughput(train_ds)
+    speed = image_pipelines.throughput(train_ds)  # images/s over two passes
     print(f"input pipeline: {speed}")
 
     # Model
@@ -129,8 +104,10 @@ def main(argv=None):
     model.summary()
 
     # Train
+    # Keras 2: fit_generator(steps_per_epoch=100, validation_steps=50): one pass over the 2,000
+    # and the 1,000 images, in batches of 20, is the same
     history = model.fit(train_ds, epochs=args.epochs, validation_data=validation_ds, verbose=2)
-    model_path = run.save_model(model)
+    model_path = run.save_model(model)  # the book's cats_and_dogs_small_1.h5
 
     # Evaluate
     run.save_figure(curves(history, title="From scratch"), "_curves.png")

@@ -3,17 +3,10 @@
 Deep Learning with Python, section 5.1. Three Conv2D(3x3, relu) layers (32, 64, 64 filters) with
 MaxPooling2D(2x2) between them, then Flatten -> Dense(64, relu) -> Dense(10, softmax): 93,322
 parameters. The 28x28 images get a channel axis, (28, 28, 1), and are scaled to [0, 1]; rmsprop,
-categorical crossentropy, 5 epochs, batches of 64, then the test set.
+categorical crossentropy, 5 epochs, batches of 64 (cell 11), then the test set. Quick: 3 epochs.
 
-Keras 2 -> Keras 3: `input_shape=(28, 28, 1)` on the first layer -> `keras.Input((28, 28, 1))`;
-`mnist.load_data()` -> `dlwp.data.mnist.load_data(args.folders)` (the same arrays, from the local
-file first).
-
-Quick profile: 3 epochs instead of 5 (each takes about half a minute on 2 CPU cores; three
-already pass 99%). Full is the notebook's: 5 epochs, batches of 64 (cell 11).
-
-Book (notebook 5.1): test accuracy 0.9913 (cell 14 prints 0.99129999999999996; the text says
-99.3%); 93,322 parameters (cell 8's summary; 55,744 of them in the convolutional part, cell 4).
+Book: test accuracy 0.9913 (notebook 5.1 cell 14 prints 0.99129999999999996; the text says
+99.3%); 93,322 parameters (cell 8; 55,744 of them in the convolutional part, cell 4).
 
 Run:  python chapter05/mnist_convnet.py [--profile smoke|quick|full]
 """
@@ -27,6 +20,7 @@ from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 PROFILES = {
     "smoke": {"epochs": 1, "train_samples": 512, "test_samples": 256},
+    # quick: each epoch takes about half a minute on 2 CPU cores; three already pass 99%
     "quick": {"epochs": 3, "train_samples": None, "test_samples": None},
     "full": {"epochs": 5, "train_samples": None, "test_samples": None},
 }
@@ -39,7 +33,7 @@ BOOK = {  # notebook 5.1
 def build_model():
     model = keras.Sequential(
         [
-            keras.Input(shape=(28, 28, 1)),
+            keras.Input(shape=(28, 28, 1)),  # Keras 2: input_shape=(28, 28, 1) on the first Conv2D
             layers.Conv2D(32, (3, 3), activation="relu"),
             layers.MaxPooling2D((2, 2)),
             layers.Conv2D(64, (3, 3), activation="relu"),
@@ -69,7 +63,7 @@ def main(argv=None):
     keras.utils.set_random_seed(args.seed)
     run = results.Run(__file__, args, "MNIST convnet (Conv2D + MaxPooling2D)", BOOK)
 
-    # Data
+    # Data: the book's mnist.load_data(), the same arrays, read from the local file first
     (train_images, train_labels), (test_images, test_labels) = mnist.load_data(args.folders)
     train_images, train_labels = (
         train_images[: args.train_samples],
