@@ -36,6 +36,7 @@ from dlwp.results import profile_suffix, write_json
 REPO_ROOT = Path(__file__).resolve().parent
 DEFAULT_TIMEOUT = {"smoke": 600, "quick": 3600, "full": 6 * 3600}
 MISSING_INPUT = "missing input"
+PROGRESS_SECONDS = 30  # how often a running exercise's last log line is shown
 
 
 def parse_args(argv=None, catalogue=CATALOGUE):
@@ -137,7 +138,19 @@ def run_one(ex, variant, args, repo_root=REPO_ROOT) -> tuple[str, float, dict | 
     start = time.perf_counter()
     try:
         with open(log, "w") as log_file:
-            rc = processes.run(cmd, timeout=timeout, log=log_file, cwd=repo_root, env=env)
+
+            def progress(seconds):  # a long exercise shows it is alive, and where it is
+                print(f"   ... {seconds:.0f} s: {_last_line(log)[:110]}", flush=True)
+
+            rc = processes.run(
+                cmd,
+                timeout=timeout,
+                log=log_file,
+                cwd=repo_root,
+                env=env,
+                progress=progress,
+                every=PROGRESS_SECONDS,
+            )
         seconds = time.perf_counter() - start
         fields = None
         if fields_file.exists():

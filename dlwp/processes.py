@@ -103,12 +103,23 @@ def _is_session_leader(pid: int) -> bool:
         return False
 
 
-def run(cmd, *, timeout: float, log, cwd=None, env=None, grace: float = 5.0) -> int | None:
+def run(
+    cmd, *, timeout: float, log, cwd=None, env=None, grace: float = 5.0, progress=None, every=30
+) -> int | None:
     """Run `cmd` in a session of its own; its exit status, or None when it ran past `timeout`
-    (then it is stopped whole). A KeyboardInterrupt stops it whole too, then propagates."""
+    (then it is stopped whole). A KeyboardInterrupt stops it whole too, then propagates.
+    `progress(seconds)` is called every `every` seconds while it runs."""
     proc = start(cmd, log=log, cwd=cwd, env=env, session=True)
+    started = time.monotonic()
     try:
-        if exited(proc, timeout):
+        done = False
+        while not done:
+            left = timeout - (time.monotonic() - started)
+            done = exited(proc, max(0.0, min(every, left)) if progress else max(0.0, left))
+            if done or time.monotonic() - started >= timeout:
+                break
+            progress(time.monotonic() - started)
+        if done:
             left = [p for p in session_members(proc.pid) if p != proc.pid]
             if not left:
                 return proc.wait()

@@ -382,3 +382,24 @@ def test_results_md_that_cannot_be_written_is_one_line(fake_repo, monkeypatch, c
     assert rc == 2 and not md.exists()
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"error: cannot write {md} (No space left on device)"]
+
+
+SLOW = """
+import sys, time
+for epoch in range(1, 4):
+    print(f"Epoch {epoch}/3", flush=True)
+    time.sleep(0.7)
+"""
+
+
+def test_a_running_exercise_shows_its_last_log_line_as_it_goes(tmp_path, monkeypatch, capsys):
+    (tmp_path / "chapter02").mkdir()
+    (tmp_path / "chapter02" / "slow.py").write_text(SLOW)
+    monkeypatch.setattr(run_all, "PROGRESS_SECONDS", 0.5)
+    argv = ["--results-dir", str(tmp_path / "res"), "--results-md", str(tmp_path / "R.md")]
+    run_all.main(argv, catalogue=(Exercise("chapter02/slow.py"),), repo_root=tmp_path)
+    out = capsys.readouterr().out
+    shown = [line for line in out.splitlines() if line.strip().startswith("...")]
+    assert len(shown) >= 3, out
+    assert all(" s: Epoch " in line for line in shown[1:]), shown
+    assert "Epoch 3/3" in out or "Epoch 2/3" in out
