@@ -3,24 +3,13 @@
 Deep Learning with Python, section 6.3.8 (notebook 6.3, cell 52). The same data as imdb_lstm
 (10,000 words, last 500 words per review); `Bidirectional(LSTM(32))` reads each review forward
 and backward and concatenates both final states before the sigmoid unit. RMSprop, binary
-crossentropy, batch 128, 20% validation, 10 epochs. Reading in both directions gives the LSTM a
-slightly better view of the review; it overfits sooner (twice the parameters).
+crossentropy, batch 128, 20% validation, 10 epochs. It sees the review slightly better than the
+LSTM, and overfits sooner (twice the parameters).
 
-Book (notebook 6.3, cell 52): validation accuracy best 0.8856 at epoch 4, 0.8792 after epoch 10.
-That run trained on REVERSED reviews: the notebook fits the model on the `x_train` that cell 47
-(the reversed-sequence LSTM, chapter06/imdb_reversed_lstm.py) had reversed and then padded, and
-no cell in between reloads the data (cells 47, 51, 52 ran as exec 3, 4, 5). Reversed, then
-padded, each review is its FIRST 500 words, last word first. The book's text means forward
-reviews, and so does this script by default; `--reversed` (the `reversed` variant, results in
-bidirectional_lstm@reversed.json) reverses each review before padding, as the notebook's run
-did. For a bidirectional layer, reversing mostly swaps the roles of its two directions; what
-really differs, for reviews longer than 500 words, is which 500 words are kept.
-
-Keras 2 -> 3: `keras.utils.pad_sequences` for the padding; `metrics=['acc']` -> `["accuracy"]`; the
-same model, with the same 336,705 parameters. Known, deliberate differences: the LSTMs' gates use
-Keras 3's default `recurrent_activation="sigmoid"`, where Keras 2.0.8's default was `"hard_sigmoid"`
-(clip(0.2 x + 0.5, 0, 1); Keras 3's "hard_sigmoid" is another function, relu6(x + 3) / 6). RMSprop
-is the book's: `epsilon=1e-16` inside the root is Keras 2.0.8's 1e-8 outside it (dlwp.optimizers).
+Book: validation accuracy best 0.8856 at epoch 4, 0.8792 after epoch 10 (notebook 6.3, cell 52).
+That run trained on the REVERSED reviews of cell 47 (each review's first 500 words, last word
+first); this script reads them forward, as the book's text means, and `--reversed` (the
+`reversed` variant) repeats the notebook's run.
 
 Run:  python chapter06/bidirectional_lstm.py [--profile smoke|quick|full] [--reversed]
 """
@@ -40,7 +29,8 @@ PROFILES = {
     "full": {"epochs": 10, "samples": None, "maxlen": 500},  # notebook 6.3, cells 47 and 52
 }
 # notebook 6.3, cell 52: 10 epochs, val_acc best 0.8856 at epoch 4, measured on the REVERSED
-# reviews of cell 47 (see the docstring); the default run reads them forward
+# reviews of cell 47: no cell in between reloads x_train (cells 47, 51, 52 ran as exec 3, 4, 5).
+# The default run reads them forward.
 BOOKS = {
     None: {"best_val_accuracy": 0.8856, "best_val_epoch": 4},
     "reversed": {"best_val_accuracy": 0.8856, "best_val_epoch": 4},
@@ -55,7 +45,7 @@ def build_model(maxlen):
         [
             keras.Input(shape=(maxlen,)),
             layers.Embedding(MAX_FEATURES, 32),
-            layers.Bidirectional(layers.LSTM(32)),
+            layers.Bidirectional(layers.LSTM(32)),  # 336,705 parameters in all, as in the book
             layers.Dense(1, activation="sigmoid"),
         ]
     )
@@ -89,6 +79,8 @@ def main(argv=None):
     # Data (--reversed: each review backwards, then padded, as notebook 6.3 cell 47 did)
     (x_train, y_train), _ = imdb.load_data(args.folders, num_words=MAX_FEATURES)
     x_train, y_train = x_train[: args.samples], np.asarray(y_train[: args.samples], "float32")
+    # Reversed, then padded: a review's FIRST 500 words. For a bidirectional layer reversing mostly
+    # swaps its two directions; what differs (reviews over 500 words) is which 500 words are kept.
     if args.reversed:
         x_train = [x[::-1] for x in x_train]
     x_train = keras.utils.pad_sequences(x_train, maxlen=args.maxlen)

@@ -1,22 +1,14 @@
 """IMDB with a learned word embedding: Embedding(10000, 8) + Flatten + Dense.
 
 Deep Learning with Python, section 6.1.2 (notebook 6.1-using-word-embeddings, cells 8 and 9).
-The IMDB reviews are loaded as word-index sequences (10,000 most frequent words), each cut or
-padded to its last 20 words with `keras.utils.pad_sequences`; an Embedding layer learns an
-8-dimensional vector per word, the 20 vectors are flattened and a single sigmoid unit classifies
-the review. RMSprop, binary crossentropy, 10 epochs, batch 32, 20% of the training reviews held
-out for validation. With only 20 words per review and no notion of word order, ~75% is about
-what this model can do.
+IMDB word-index sequences (10,000 most frequent words; imdb.npz, or rebuilt from aclImdb), each
+cut or padded to its last 20 words; an Embedding layer learns an 8-dimensional vector per word,
+the 20 vectors are flattened and one sigmoid unit classifies the review. RMSprop, binary
+crossentropy, 10 epochs, batch 32, 20% of the training reviews held out for validation. With 20
+words per review and no notion of word order, ~75% is about what this model can do.
 
-Book (notebook 6.1-using-word-embeddings, cell 9): validation accuracy best 0.7594 at epoch 6,
-0.7554 after epoch 10 (summary: 80,161 parameters; the text says "~76%").
-
-Keras 2 -> 3: `preprocessing.sequence.pad_sequences` -> `keras.utils.pad_sequences`;
-`Embedding(10000, 8, input_length=maxlen)` -> `keras.Input(shape=(maxlen,))` + `Embedding(10000, 8)`
-(`input_length` is gone); `metrics=['acc']` -> `["accuracy"]`. RMSprop is the book's:
-`epsilon=1e-16` inside the root is Keras 2.0.8's 1e-8 outside it (dlwp.optimizers).
-
-Data: IMDB word-index sequences (dlwp.data.imdb.load_data: imdb.npz, or rebuilt from aclImdb).
+Book: validation accuracy best 0.7594 at epoch 6, 0.7554 after epoch 10; 80,161 parameters; the
+text says "~76%" (notebook 6.1-using-word-embeddings, cell 9).
 
 Run:  python chapter06/imdb_embedding.py [--profile smoke|quick|full]
 """
@@ -46,7 +38,7 @@ def build_model(maxlen):
     """The book's model, compiled; input: `maxlen` word indices per review."""
     model = keras.Sequential(
         [
-            keras.Input(shape=(maxlen,)),
+            keras.Input(shape=(maxlen,)),  # Keras 2: Embedding(10000, 8, input_length=maxlen)
             layers.Embedding(MAX_FEATURES, 8),
             layers.Flatten(),
             layers.Dense(1, activation="sigmoid"),

@@ -1,28 +1,13 @@
 """IMDB, each review read backwards: reversed sequences, Embedding(10000, 128) + LSTM(32).
 
 Deep Learning with Python, section 6.3.8 (notebook 6.3, cell 47). Before trying a bidirectional
-RNN, the book checks whether the order of the words matters: every review's word-index list is
-reversed, then padded (or cut) to 500 words; a 128-dimensional embedding feeds an LSTM(32) and
-one sigmoid unit. RMSprop, binary crossentropy, batch 128, 20% validation, 10 epochs. The
-reversed LSTM does about as well as the forward one of imdb_lstm: for sentiment, word order
-matters little, so an RNN reading backwards learns representations as useful as one reading
-forwards, and a bidirectional RNN (bidirectional_lstm) can combine both.
+RNN, the book checks whether word order matters: every review's word-index list is reversed,
+then padded (or cut) to 500 words, so the model reads a review's FIRST 500 words, last word
+first; a 128-dimensional embedding feeds an LSTM(32) and one sigmoid unit. RMSprop, binary
+crossentropy, batch 128, 20% validation, 10 epochs. It does about as well as the forward LSTM of
+imdb_lstm: for sentiment, word order matters little, which bidirectional_lstm builds on.
 
-Reversing, then padding (the book's order): `pad_sequences` cuts a long sequence at its start,
-which after the reversal is the end of the review, so the model sees the FIRST 500 words of a
-review (read last word first), where imdb_lstm sees the last 500.
-
-Book (notebook 6.3, cell 47): validation accuracy best 0.8770 at epoch 3, 0.8566 after epoch 10.
-
-Quick profile: the book's run cut to 4 epochs (its best is at epoch 3). Measured here on the real
-IMDB (2 shared CPU cores, busy with other jobs, TensorFlow 2.21): 71-83 s per epoch of 20,000
-reviews, 314 s for the quick run (validation accuracy 0.727, 0.792, 0.849, 0.866: still rising
-at epoch 4), so the 10 epochs of the full profile take up to ~14 minutes.
-
-Keras 2 -> 3: `preprocessing.sequence.pad_sequences` -> `keras.utils.pad_sequences`;
-`metrics=['acc']` -> `["accuracy"]`. The LSTM's gates use Keras 3's default
-`recurrent_activation="sigmoid"`; Keras 2.0.8's default was `"hard_sigmoid"` (a piecewise-linear
-approximation); same parameter count.
+Book: validation accuracy best 0.8770 at epoch 3, 0.8566 after epoch 10 (notebook 6.3, cell 47).
 
 Run:  python chapter06/imdb_reversed_lstm.py [--profile smoke|quick|full]
 """
@@ -38,7 +23,10 @@ from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 PROFILES = {
     "smoke": {"epochs": 1, "samples": 200, "maxlen": 50},
-    "quick": {"epochs": 4, "samples": None, "maxlen": 500},  # 314 s measured (see above)
+    # quick: the book's run cut to 4 epochs (its best is at epoch 3). Measured (2 busy cores,
+    # TF 2.21): 71-83 s per epoch, 314 s in all, val accuracy 0.727, 0.792, 0.849, 0.866 (still
+    # rising); full's 10 epochs take up to ~14 minutes
+    "quick": {"epochs": 4, "samples": None, "maxlen": 500},
     "full": {"epochs": 10, "samples": None, "maxlen": 500},  # notebook 6.3, cell 47
 }
 BOOK = {
@@ -52,6 +40,7 @@ MAX_FEATURES = 10000  # number of words to consider as features (cell 47)
 def reverse_and_pad(sequences, maxlen):
     """The book's data step (cell 47): reverse each word list, then pad/cut it to `maxlen`."""
     reversed_sequences = [x[::-1] for x in sequences]
+    # pad_sequences cuts at the start, the review's end once reversed: its first `maxlen` words
     return keras.utils.pad_sequences(reversed_sequences, maxlen=maxlen)
 
 

@@ -3,23 +3,12 @@
 Deep Learning with Python, section 6.2.1 (notebook 6.2, cells 9-11). Word-index sequences (the
 10,000 most frequent words), each cut or padded to its last 500 words; a 32-dimensional
 embedding feeds a SimpleRNN(32) whose last output goes to one sigmoid unit. RMSprop, binary
-crossentropy, batch 128, 20% of the training reviews for validation, 10 epochs. The first
-recurrent network of the book: it does worse than the Dense baseline of chapter 3 (about 88%),
-because it sees only 500 words and because a SimpleRNN forgets the start of a long sequence
-(the vanishing gradient that the LSTM of imdb_lstm addresses).
+crossentropy, batch 128, 20% validation, 10 epochs. The book's first recurrent network does
+worse than chapter 3's Dense baseline (about 88%): it sees only 500 words, and a SimpleRNN
+forgets the start of a long sequence (the vanishing gradient that imdb_lstm's LSTM addresses).
 
-Book (notebook 6.2, cell 11): validation accuracy best 0.8460 at epoch 4, 0.8054 after epoch 10
-(the markdown of cell 14 says "only up to 85%").
-
-Quick profile: the book's run cut to 6 epochs (its best is at epoch 4). Measured here on the real
-IMDB (2 shared CPU cores, TensorFlow 2.21): an epoch of 20,000 reviews of 500 words takes 22-24 s
-when the cores are free and 40-60 s when other jobs share them; the quick run took 284 s on busy
-cores (validation accuracy best 0.850 at epoch 5, 0.845 after epoch 6), the 10 epochs of the full
-profile about 4-8 minutes.
-
-Keras 2 -> 3: `preprocessing.sequence.pad_sequences` -> `keras.utils.pad_sequences`;
-`metrics=['acc']` -> `["accuracy"]`; the model is the same (SimpleRNN has no gates, so no
-recurrent-activation default differs).
+Book: validation accuracy best 0.8460 at epoch 4, 0.8054 after epoch 10 (notebook 6.2, cell 11;
+the markdown of cell 14 says "only up to 85%").
 
 Run:  python chapter06/imdb_simple_rnn.py [--profile smoke|quick|full]
 """
@@ -35,7 +24,10 @@ from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 PROFILES = {
     "smoke": {"epochs": 1, "samples": 200, "maxlen": 50},
-    "quick": {"epochs": 6, "samples": None, "maxlen": 500},  # 284 s measured (see above)
+    # quick: the book's run cut to 6 epochs (its best is at epoch 4). Measured (2 shared cores,
+    # TF 2.21): 22-24 s per epoch when free, 40-60 s busy; 284 s in all (val accuracy best 0.850
+    # at epoch 5, 0.845 after 6); full's 10 epochs take about 4-8 minutes
+    "quick": {"epochs": 6, "samples": None, "maxlen": 500},
     "full": {"epochs": 10, "samples": None, "maxlen": 500},  # notebook 6.2, cells 9 and 11
 }
 BOOK = {
@@ -52,7 +44,7 @@ def build_model(maxlen):
         [
             keras.Input(shape=(maxlen,)),
             layers.Embedding(MAX_FEATURES, 32),
-            layers.SimpleRNN(32),
+            layers.SimpleRNN(32),  # no gates: no recurrent-activation default differs
             layers.Dense(1, activation="sigmoid"),
         ]
     )
