@@ -1,45 +1,18 @@
 """Feature extraction with a pretrained convnet: VGG16's conv base + a small Dense classifier.
 
 Deep Learning with Python, section 5.3.1 (fast feature extraction without augmentation). The
-ImageNet-trained VGG16 convolutional base (`include_top=False`, 150x150 inputs) is run once over
-the training, validation and test images of the small Dogs vs. Cats split; its outputs,
-(N, 4, 4, 512), are recorded, flattened to 8,192 features, and a Dense(256, relu) -> Dropout(0.5)
--> Dense(1, sigmoid) classifier is trained on them: RMSprop(2e-5), 30 epochs, batches of 20.
-Cheap (the base runs once per image) but no augmentation, so it overfits quickly.
+ImageNet-trained VGG16 base (`include_top=False`, 150x150 inputs) runs once over the small Dogs
+vs. Cats split; its outputs, (N, 4, 4, 512), flattened to 8,192 features, train a Dense(256,
+relu) -> Dropout(0.5) -> Dense(1, sigmoid) classifier: RMSprop(2e-5), 30 epochs, batches of 20.
+Cheap, but without augmentation it overfits quickly. Without VGG16's weights (in
+`<data>/models/`, else downloaded) the run stops with one clear error; `--base mobilenet`
+(MobileNet v1, alpha 0.25, 160x160) stands in, labelled `@mobilenet`, with no book number beside it.
 
-Keras 2 -> Keras 3, line by line:
-  VGG16(weights="imagenet", include_top=False, input_shape=(150, 150, 3))
-                                   -> keras.applications.VGG16(weights=<local file or None>, ...)
-                                      (the file found by dlwp.data.imagenet.find_weights, the
-                                      network built by imagenet.build: a wrong file is one line)
-  ImageDataGenerator(rescale=1./255).flow_from_directory(dir, (150, 150), batch_size=20,
-      class_mode="binary")         -> image_dataset_from_directory(dir, image_size=(150, 150)),
-                                      kept in memory (dlwp.image_pipelines.in_memory),
-                                      + Rescaling(1/255) (resized bilinearly, Keras 3's default;
-                                      Keras 2's load_img resized nearest-neighbour: kept, see
-                                      the README's table of differences)
-  conv_base.predict(inputs_batch) in a generator loop -> conv_base.predict(batch) per batch
-  optimizers.RMSprop(lr=2e-5)      -> RMSprop(learning_rate=2e-5,
-                                              epsilon=KERAS2_RMSPROP_EPSILON) (dlwp.optimizers)
+Book: validation accuracy 0.903, first reached at epoch 20 (and again at 25, 26, 29, 30), 0.903
+at epoch 30 (notebook 5.3, cell 12, VGG16; the text: "about 90%"); no test accuracy.
 
-The book's VGG16 ImageNet weights are looked for under `<data>/models/` with Keras' file name
-(else Keras downloads them); without them the default run stops with one clear error. `--base
-mobilenet` swaps in Keras' MobileNet v1 (alpha 0.25, 160x160, output (N, 5, 5, 256)), a much
-smaller ImageNet network; its results are labelled as that substitute (`@mobilenet`, with no book
-number beside them: the book measured VGG16, and the metric `stands_in_for` says so). Each base
-gets the input
-scaling of the book or of its training (`dlwp.data.imagenet.rescaling`): VGG16 the book's 1/255,
-MobileNet [-1, 1].
-`--weights none` (random initialization) is for smoke tests only.
-
-Quick profile: as full, the notebook's: 150x150, batches of 20, the classifier trained for 30
-epochs with RMSprop(2e-5) (the base runs once per image; the classifier trains in seconds).
-
-Book (notebook 5.3, cell 12, VGG16): validation accuracy 0.903, first reached at epoch 20 (and
-again at 25, 26, 29, 30), 0.903 at epoch 30 (the text: "about 90%"); no test accuracy.
-
-Run:  python chapter05/vgg16_feature_extraction.py [--base vgg16|mobilenet]
-          [--weights imagenet|none|PATH]
+Run:  python chapter05/vgg16_feature_extraction.py [--profile smoke|quick|full]
+          [--base vgg16|mobilenet] [--weights imagenet|none|PATH]
 """
 
 import keras
@@ -54,6 +27,7 @@ from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 PROFILES = {
     "smoke": {"epochs": 1, "image_size": 32, "split": dogs_vs_cats.SMOKE_SPLIT},
+    # quick: the notebook's too (the base runs once per image; the classifier trains in seconds)
     "quick": {"epochs": 30, "image_size": None, "split": dogs_vs_cats.SPLIT},
     "full": {"epochs": 30, "image_size": None, "split": dogs_vs_cats.SPLIT},
 }
@@ -78,7 +52,8 @@ BATCH_SIZE = 20  # cell 8
 def extract_features(conv_base, scaling, directory, image_size, shuffle_seed=None):
     """The book's `extract_features(directory, sample_count)`: every image of `directory` through
     the base once; returns (features (N, h, w, c), labels (N,))."""
-    # the book's flow_from_directory(directory, target_size, batch_size=20, class_mode="binary")
+    # the book's flow_from_directory(directory, target_size, batch_size=20, class_mode="binary"),
+    # resized bilinearly (Keras 3's default; see the README's table of differences)
     dataset = keras.utils.image_dataset_from_directory(
         directory,
         label_mode="binary",  # cats 0, dogs 1 (the folders, in alphabetical order)
@@ -89,7 +64,7 @@ def extract_features(conv_base, scaling, directory, image_size, shuffle_seed=Non
     )
     dataset = image_pipelines.in_memory(dataset, BATCH_SIZE, shuffle_seed=shuffle_seed)
     features, labels = [], []
-    for images, batch_labels in dataset:
+    for images, batch_labels in dataset:  # the book's generator loop, one predict per batch
         features.append(conv_base.predict(scaling(images), verbose=0))
         labels.append(np.asarray(batch_labels).reshape(-1))
     return np.concatenate(features), np.concatenate(labels)
@@ -128,7 +103,8 @@ def main(argv=None):
     run = results.Run(__file__, args, title, book, variant=variant)
 
     # Model: the pretrained base, loaded first so that a missing weights file fails fast; the
-    # book's conv_base = VGG16(weights="imagenet", include_top=False, input_shape=(150, 150, 3))
+    # book's conv_base = VGG16(weights="imagenet", include_top=False, input_shape=(150, 150, 3));
+    # the weights file is looked for under <data>/models/ with Keras' name; a wrong one is one line
     image_size = args.image_size or IMAGE_SIZE[args.base]
     shape = (image_size, image_size, 3)
     weights = imagenet.find_weights(
@@ -138,7 +114,8 @@ def main(argv=None):
     conv_base = imagenet.build(
         application, args.folders, weights, what, include_top=False, input_shape=shape, **options
     )
-    scaling = imagenet.rescaling(args.base)  # [0, 255] pixels -> the range the base expects
+    # [0, 255] pixels -> the range the base expects: the book's 1/255 for VGG16, MobileNet [-1, 1]
+    scaling = imagenet.rescaling(args.base)
 
     # Data: the split, and the base's outputs on it, recorded once
     base_dir, _ = dogs_vs_cats.prepare_split(args.folders, args.split)

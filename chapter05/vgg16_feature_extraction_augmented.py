@@ -2,51 +2,19 @@
 
 Deep Learning with Python, section 5.3.1 (feature extraction with data augmentation). The VGG16
 conv base becomes the first layer of a Sequential model, followed by Flatten -> Dense(256, relu)
--> Dense(1, sigmoid). The base is frozen (`conv_base.trainable = False`: the book prints 30
-trainable weight tensors before freezing and 4 after), so only the classifier learns while the
-augmented images run through the whole network: RMSprop(2e-5), 30 epochs of 100 batches of 20.
-Slow (the base runs on every augmented image, every epoch) but much less overfitting.
+-> Dense(1, sigmoid). The base is frozen (`conv_base.trainable = False`), so only the classifier
+learns while the augmented images (the layers of dogs_vs_cats_augmentation.py) run through the
+whole network: RMSprop(2e-5), 30 epochs of 100 batches of 20; quick: 10 epochs. Slow (the base
+runs on every augmented image, every epoch) but much less overfitting. `--base mobilenet`
+(MobileNet v1, alpha 0.25, 160x160) stands in where VGG16's ImageNet weights are missing,
+labelled `@mobilenet`, with no book number beside it.
 
-Keras 2 -> Keras 3, line by line:
-  model.add(conv_base); ...          -> keras.Sequential([Input, scaling, conv_base, Flatten,
-                                        Dense 256, Dense 1])
-  VGG16(weights="imagenet", include_top=False, ...) -> keras.applications.VGG16 through
-                                        dlwp.data.imagenet (find_weights, build)
-  ImageDataGenerator(rescale=1./255, rotation_range=40, ..., fill_mode="nearest")
-                                     -> the augmentation layers of
-                                        chapter05/dogs_vs_cats_augmentation.py (its docstring
-                                        maps each setting: shear_range=0.2 is RandomShear(
-                                        y_factor=0.2), zoom_range=0.2 RandomZoom(0.2, 0.2), ...),
-                                        applied to the training batches
-                                        (dlwp.image_pipelines.augmented), + Rescaling (the book's
-                                        1/255 for VGG16, [-1, 1] for MobileNet:
-                                        dlwp.data.imagenet.rescaling)
-  flow_from_directory(dir, (150, 150), batch_size=20, class_mode="binary")
-                                     -> image_dataset_from_directory, kept in memory
-                                        (dlwp.image_pipelines.in_memory); resized bilinearly
-                                        (Keras 3's default; Keras 2 resized nearest-neighbour:
-                                        kept, see the README's table of differences)
-  conv_base.trainable = False        -> the same (in Keras 3 it also puts BatchNormalization
-                                        layers, which MobileNet has, in inference mode)
-  fit_generator(steps_per_epoch=100, epochs=30, validation_steps=50)
-                                     -> fit(train_ds, epochs=30): one pass over the 2,000
-                                        training images is the book's 100 steps of 20, one over
-                                        the 1,000 validation images its 50 steps of 20
+Book: validation accuracy best 0.979 at epoch 15, 0.951 at epoch 30 (notebook 5.3, cell 24; the
+text says "about 96%"); trainable weight tensors 30 before freezing (cell 20), 4 after (cell 22);
+no test accuracy.
 
-`--base mobilenet` (MobileNet v1 alpha 0.25, 160x160) stands in where VGG16's ImageNet weights
-are missing; results are labelled with it (`@mobilenet`, with no book number beside them; the
-metric `stands_in_for` says what it replaces). `--weights none` is for smoke tests only.
-
-Quick profile: one pass over the 2,000 training images per epoch (100 steps of 20, as the book)
-and 10 epochs instead of 30; the trainable-weight counts and the model are the book's. Full is
-the notebook's: 30 epochs of 100 steps of 20, RMSprop(2e-5).
-
-Book (notebook 5.3, VGG16): validation accuracy best 0.979 at epoch 15, 0.951 at epoch 30 (cell 24;
-the text says "about 96%"); trainable weight tensors 30 before freezing (cell 20), 4 after (cell
-22); no test accuracy.
-
-Run:  python chapter05/vgg16_feature_extraction_augmented.py [--base vgg16|mobilenet]
-          [--weights imagenet|none|PATH]
+Run:  python chapter05/vgg16_feature_extraction_augmented.py [--profile smoke|quick|full]
+          [--base vgg16|mobilenet] [--weights imagenet|none|PATH]
 """
 
 import keras
@@ -60,7 +28,7 @@ from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
 PROFILES = {
     "smoke": {"epochs": 1, "image_size": 32, "split": dogs_vs_cats.SMOKE_SPLIT},
-    "quick": {"epochs": 10, "image_size": None, "split": dogs_vs_cats.SPLIT},
+    "quick": {"epochs": 10, "image_size": None, "split": dogs_vs_cats.SPLIT},  # 100 steps each
     "full": {"epochs": 30, "image_size": None, "split": dogs_vs_cats.SPLIT},
 }
 BOOK = {  # notebook 5.3
@@ -84,7 +52,8 @@ BATCH_SIZE = 20  # cell 24: both generators
 
 
 def build_model(conv_base, scaling, image_size):
-    """Scaling -> conv base -> Dense classifier (not compiled, base not frozen)."""
+    """Scaling -> conv base -> Dense classifier (not compiled, base not frozen): the book's
+    model.add(conv_base), model.add(layers.Flatten()), ..."""
     return keras.Sequential(
         [
             keras.Input(shape=(image_size, image_size, 3)),
@@ -140,9 +109,10 @@ def main(argv=None):
     conv_base = imagenet.build(
         application, args.folders, weights, what, include_top=False, input_shape=shape, **options
     )
+    # the book's rescale=1./255 for VGG16; MobileNet gets its own [-1, 1]
     model = build_model(conv_base, imagenet.rescaling(args.base), image_size)
     before = len(model.trainable_weights)
-    conv_base.trainable = False
+    conv_base.trainable = False  # in Keras 3 also puts BatchNormalization in inference mode
     after = len(model.trainable_weights)
     print(f"trainable weights before freezing the conv base: {before}, after: {after}")
     model.compile(  # after every change of `trainable`: it takes effect then
@@ -152,7 +122,8 @@ def main(argv=None):
     )
     model.summary()
 
-    # Data: the book's flow_from_directory(dir, target_size, batch_size=20, class_mode="binary")
+    # Data: the book's flow_from_directory(dir, target_size, batch_size=20, class_mode="binary"),
+    # resized bilinearly (Keras 3's default; see the README's table of differences)
     base_dir, _ = dogs_vs_cats.prepare_split(args.folders, args.split)
     datasets = {}
     for subset in ("train", "validation", "test"):
@@ -169,7 +140,8 @@ def main(argv=None):
     # augmentation on the training batches only, as the book's train_datagen
     train_ds = image_pipelines.augmented(datasets["train"], data_augmentation())
 
-    # Train
+    # Train: Keras 2's fit_generator(steps_per_epoch=100, validation_steps=50): one pass over the
+    # 2,000 training and the 1,000 validation images, in batches of 20, is the same
     history = model.fit(
         train_ds, epochs=args.epochs, validation_data=datasets["validation"], verbose=2
     )
