@@ -20,8 +20,9 @@ import sys
 from pathlib import Path
 
 from dlwp import results
-from dlwp.data.core import REPO_ROOT, DataFolders
+from dlwp.data.core import DataFolders
 from dlwp.errors import UserError
+from dlwp.files import REPO_ROOT
 
 PROFILES = ("smoke", "quick", "full")
 DEFAULT_PROFILE = "quick"

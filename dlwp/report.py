@@ -10,9 +10,9 @@ import ast
 import json
 from pathlib import Path
 
-from dlwp.data.core import REPO_ROOT, atomic_write
 from dlwp.errors import UserError
-from dlwp.results import fmt, profile_suffix
+from dlwp.files import REPO_ROOT, atomic_write
+from dlwp.results import profile_suffix
 
 REPORTED_PROFILES = ("quick", "full")
 
@@ -282,3 +282,22 @@ def _relpath(path: Path, start: Path) -> str:
     import os
 
     return os.path.relpath(path, start)
+
+
+def fmt(value) -> str:
+    """A value for a table cell."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
+            return f"{value:.3g}"
+        return f"{value:.4f}".rstrip("0").rstrip(".") if abs(value) < 100 else f"{value:.1f}"
+    if isinstance(value, list):
+        if len(value) > 8:
+            return f"[{', '.join(fmt(v) for v in value[:8])}, … ({len(value)})]"
+        return "[" + ", ".join(fmt(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {fmt(v)}" for k, v in value.items())
+    return str(value).replace("|", "\\|").replace("\n", " ")

@@ -22,8 +22,8 @@ import shutil
 import time
 from pathlib import Path
 
-from dlwp.data.core import atomic_write
 from dlwp.errors import UserError
+from dlwp.files import atomic_write
 
 
 def profile_suffix(profile: str) -> str:
@@ -231,7 +231,7 @@ class Run:
         target = self.dir / f"{self.file_stem}.json"
         if self in _unfinished:
             _unfinished.remove(self)
-        shown = ", ".join(f"{k}={fmt(metrics.get(k))}" for k in self.book) or "done"
+        shown = ", ".join(f"{k}={_short(metrics.get(k))}" for k in self.book) or "done"
         print(f"== {self.exercise}: {shown} ({result['seconds']} s) -> {target}")
         return result
 
@@ -258,20 +258,10 @@ def non_finite(value, name="") -> list[str]:
     return []
 
 
-def fmt(value) -> str:
-    """A value for a table cell."""
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return str(value).lower()
+def _short(value) -> str:
+    """A metric for the console line a run ends with (RESULTS.md's cells are report.fmt's)."""
     if isinstance(value, float):
-        if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
-            return f"{value:.3g}"
-        return f"{value:.4f}".rstrip("0").rstrip(".") if abs(value) < 100 else f"{value:.1f}"
-    if isinstance(value, list):
-        if len(value) > 8:
-            return f"[{', '.join(fmt(v) for v in value[:8])}, … ({len(value)})]"
-        return "[" + ", ".join(fmt(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return ", ".join(f"{k}: {fmt(v)}" for k, v in value.items())
-    return str(value).replace("|", "\\|").replace("\n", " ")
+        return f"{value:.4g}"
+    if isinstance(value, list) and len(value) > 4:
+        return f"[{', '.join(_short(v) for v in value[:4])}, ... ({len(value)})]"
+    return str(value)

@@ -124,3 +124,14 @@ def test_help_is_short(script, capsys):
     assert exc.value.code == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) <= 40, f"{script.name} --help is {len(lines)} lines"
+
+
+def test_file_helpers_come_from_dlwp_files_not_the_data_layer():
+    """atomic writes, locks and the repository root live in dlwp.files: the results, report
+    and flags layers do not reach into dlwp.data for them."""
+    helpers = {"atomic_write", "cache_lock", "REPO_ROOT"}
+    for path in [*REPO_ROOT.glob("dlwp/*.py"), REPO_ROOT / "run_all.py"]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("dlwp.data"):
+                assert not helpers & {a.name for a in node.names}, f"{path.name}: {node.module}"

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dlwp.errors import MissingData, UserError
+from dlwp.files import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_DIR_ENV = "DLWP_DATA_DIR"
 CACHE_DIR_ENV = "DLWP_CACHE_DIR"
 OFFLINE_ENV = "DLWP_OFFLINE"  # 1: never try a download
@@ -193,37 +193,3 @@ def _readable_folder(given: str, label: str) -> Path:
             folder=label,
         )
     return path
-
-
-def atomic_write(target: Path, write) -> Path:
-    """Call `write(tmp_path)`, then move it onto `target`: readers never see half a file, and
-    the temporary name is unique to this process and call, so concurrent writers never clash."""
-    target = Path(target)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
-
-
-class cache_lock:
-    """An exclusive lock on `<path>.lock` while a cache entry is built: a second builder waits,
-    then finds the finished entry. (Where `fcntl` is missing, e.g. Windows, no lock is taken.)"""
-
-    def __init__(self, path: Path):
-        self.path = Path(path).with_name(f".{Path(path).name}.lock")
-
-    def __enter__(self):
-        self.file = open(self.path, "a")
-        try:
-            import fcntl
-
-            fcntl.flock(self.file, fcntl.LOCK_EX)
-        except ImportError:
-            pass
-        return self
-
-    def __exit__(self, *exc):
-        self.file.close()  # closing releases the lock

@@ -11,9 +11,10 @@ import filecmp
 import shutil
 from pathlib import Path
 
-from dlwp.data.core import DataFolders, atomic_write, cache_lock
+from dlwp.data.core import DataFolders
 from dlwp.data.formats import read_bytes
 from dlwp.errors import BadData, UserError
+from dlwp.files import atomic_write, cache_lock
 
 SOURCE = "datasets/dogs-vs-cats/train"  # Kaggle's train/ folder, flat: cat.0.jpg ...
 CLASSES = ("cat", "dog")  # file prefixes; label 0, label 1 (folders: cats, dogs)

@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from dlwp.data import word_sequences as ws
-from dlwp.data.core import DataFolders, atomic_write
+from dlwp.data.core import DataFolders
 from dlwp.data.formats import check, check_labels, check_word_ids, load_npz
 from dlwp.errors import BadData
+from dlwp.files import atomic_write
 
 ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 NPZ_SHA256 = "69664113be75683a8fe16e3ed0ab59fda8886cb3cd7ada244f7d9544e4676b9f"

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-from dlwp.data.core import DataFolders, atomic_write, cache_lock
+from dlwp.data.core import DataFolders
 from dlwp.data.formats import check
 from dlwp.errors import BadData, MissingData
+from dlwp.files import atomic_write, cache_lock
 
 CSV = "datasets/jena_climate_2009_2016.csv"
 ZIP = "datasets/jena_climate_2009_2016.csv.zip"
