@@ -1,51 +1,19 @@
 """Fine-tuning: unfreeze VGG16's last convolutional block and train it with a tiny learning rate.
 
-Deep Learning with Python, section 5.3.2. Starting from the model of section 5.3.1 (frozen VGG16
-base + Dense classifier, trained with augmentation), the layers from `block5_conv1` on are made
-trainable again, everything before stays frozen, and the model is trained on with RMSprop(1e-5)
-for 100 epochs, so the pretrained filters of the last block only move a little. The curves are
-plotted smoothed (exponential moving average, factor 0.8, as the book does); the test accuracy
-is the book's final number.
+Deep Learning with Python, section 5.3.2. The script first trains section 5.3.1's model (frozen
+VGG16 base + Dense classifier, with augmentation; `--head-epochs`, RMSprop(2e-5)), then makes the
+layers from `block5_conv1` on trainable again and trains on with RMSprop(1e-5) (`--epochs`), so
+the pretrained filters of the last block only move a little. Full: 30 + 100 epochs of 100 batches
+of 20 (cells 24 and 33-35); quick: 5 + 8. The curves are smoothed (moving average, factor 0.8, as
+the book does); the test accuracy is the book's final number. `--base mobilenet` (MobileNet v1,
+alpha 0.25, 160x160) stands in where VGG16's weights are missing (labelled `@mobilenet`).
 
-The script does both steps: first the classifier on the frozen base (the previous section's
-model and training, chapter05/vgg16_feature_extraction_augmented.py, `--head-epochs`), then the
-fine-tuning (`--epochs`).
+Book: test accuracy 0.968 (notebook 5.3, cell 42 prints 0.967999992371; the text says 97%); while
+fine-tuning, validation accuracy best 0.983 at epoch 30, 0.975 at epoch 100 (cell 35); 0.951
+before it, at the last of the 30 epochs on the frozen base (cell 24).
 
-Keras 2 -> Keras 3, line by line:
-  conv_base.trainable = True; for layer in conv_base.layers: set_trainable after "block5_conv1"
-                                     -> `set_trainable_from(conv_base, "block5_conv1")`
-  optimizers.RMSprop(lr=1e-5)        -> RMSprop(learning_rate=1e-5,
-                                                epsilon=KERAS2_RMSPROP_EPSILON) (dlwp.optimizers)
-  fit_generator(steps_per_epoch=100, epochs=100, validation_steps=50) -> fit(train_ds, epochs=100)
-                                     (one pass over the 2,000 training images is the book's 100
-                                     steps of 20, one over the 1,000 validation images its 50)
-  the augmentation (cell 24's ImageDataGenerator) -> the layers of
-                                     chapter05/dogs_vs_cats_augmentation.py (its docstring maps
-                                     each setting), applied to the training batches
-                                     (dlwp.image_pipelines.augmented)
-  flow_from_directory(dir, (150, 150), batch_size=20) -> image_dataset_from_directory, kept in
-                                     memory; resized bilinearly (Keras 3's default; Keras 2
-                                     resized nearest-neighbour: kept, see the README's table)
-  smooth_curve(points, factor=0.8)   -> dlwp.history.smooth_curve (the book's), plotted by
-                                     dlwp.history.curves(history, smooth=0.8)
-  evaluate_generator(test_generator, steps=50) -> evaluate(test_ds)  (50 x 20: each of the 1,000
-                                     test images once)
-
-`--base mobilenet` (MobileNet v1 alpha 0.25, 160x160) stands in where VGG16's ImageNet weights are
-missing: its last block (`conv_dw_13` ... `conv_pw_13_relu`) is unfrozen, with its
-BatchNormalization layers kept frozen (in inference mode), so their statistics are not disturbed
-by small batches. Its results are labelled with it (`@mobilenet`, with no book number beside them;
-the metric `stands_in_for` says what it replaces). `--weights none` is for smoke tests only.
-
-Quick profile: 5 head epochs and 8 fine-tuning epochs (one pass over the 2,000 training images
-each) instead of 30 + 100. Full is the notebook's: 30 epochs with RMSprop(2e-5) on the frozen base
-(cell 24), then 100 with RMSprop(1e-5) from block5_conv1 on (cells 33-35), batches of 20.
-
-Book (notebook 5.3, VGG16): test accuracy 0.968 (cell 42 prints 0.967999992371; the text says
-97%); while fine-tuning, validation accuracy best 0.983 at epoch 30, 0.975 at epoch 100 (cell 35);
-0.951 before it, at the last of the 30 epochs on the frozen base (cell 24).
-
-Run:  python chapter05/vgg16_fine_tuning.py [--base vgg16|mobilenet] [--weights imagenet|none|PATH]
+Run:  python chapter05/vgg16_fine_tuning.py [--profile smoke|quick|full]
+          [--base vgg16|mobilenet] [--weights imagenet|none|PATH]
 """
 
 import keras
@@ -80,7 +48,9 @@ APPLICATIONS = {
 BASES = tuple(APPLICATIONS)
 IMAGE_SIZE = {"vgg16": 150, "mobilenet": 160}  # the book's; MobileNet: a size it was trained at
 BATCH_SIZE = 20  # cells 24 and 42
-FINE_TUNE_FROM = {"vgg16": "block5_conv1", "mobilenet": "conv_dw_13"}  # the last block
+# the last block; MobileNet's: conv_dw_13 ... conv_pw_13_relu, its BatchNormalization kept frozen
+# (inference mode), so that small batches do not disturb their statistics
+FINE_TUNE_FROM = {"vgg16": "block5_conv1", "mobilenet": "conv_dw_13"}
 
 
 def build_model(conv_base, scaling, image_size):
@@ -116,7 +86,8 @@ def data_augmentation():
 
 def set_trainable_from(conv_base, first_layer, freeze_batchnorm=True):
     """Unfreeze `first_layer` and every layer after it, freeze the rest; returns the names of
-    the layers that hold trainable weights. BatchNormalization stays frozen if asked."""
+    the layers that hold trainable weights. BatchNormalization stays frozen if asked. The book's
+    conv_base.trainable = True, then a loop setting set_trainable from "block5_conv1" on."""
     names = [layer.name for layer in conv_base.layers]
     if first_layer not in names:
         raise ValueError(f"{conv_base.name} has no layer {first_layer!r}")
@@ -168,7 +139,8 @@ def main(argv=None):
         metrics=["accuracy"],
     )
 
-    # Data: the book's flow_from_directory(dir, target_size, batch_size=20, class_mode="binary")
+    # Data: the book's flow_from_directory(dir, target_size, batch_size=20, class_mode="binary"),
+    # resized bilinearly (Keras 3's default; see the README's table of differences)
     base_dir, _ = dogs_vs_cats.prepare_split(args.folders, args.split)
     datasets = {}
     for subset in ("train", "validation", "test"):
@@ -190,7 +162,9 @@ def main(argv=None):
     head = model.fit(train_ds, epochs=args.head_epochs, validation_data=validation_ds, verbose=2)
     head_val_acc = head.history["val_accuracy"][-1]
 
-    # Fine-tune: unfreeze the last block, recompile with a very low learning rate
+    # Fine-tune: unfreeze the last block, recompile with a very low learning rate. Keras 2's
+    # fit_generator(steps_per_epoch=100, validation_steps=50): one pass over the 2,000 training
+    # and the 1,000 validation images, in batches of 20, is the same
     unfrozen = set_trainable_from(conv_base, FINE_TUNE_FROM[args.base])
     model.compile(
         optimizer=keras.optimizers.RMSprop(learning_rate=1e-5, epsilon=KERAS2_RMSPROP_EPSILON),
@@ -200,10 +174,12 @@ def main(argv=None):
     print(f"fine-tuning {len(model.trainable_weights)} weight tensors: {', '.join(unfrozen)}")
     history = model.fit(train_ds, epochs=args.epochs, validation_data=validation_ds, verbose=2)
     model_path = run.save_model(model)
+    # the book's smooth_curve(points, factor=0.8): dlwp.history.smooth_curve
     fig = curves(history, title=f"fine-tuned {args.base} (smoothed)", smooth=0.8)
     run.save_figure(fig, "_curves.png")
 
     # Evaluate
+    # the book's evaluate_generator(test_generator, steps=50): 50 x 20, each test image once
     test_loss, test_acc = model.evaluate(datasets["test"], verbose=0)
     print(f"test_acc: {test_acc:.4f}")
     stand_in = {"stands_in_for": STANDS_IN_FOR} if variant else {}
