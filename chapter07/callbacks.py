@@ -1,34 +1,16 @@
 """Callbacks: EarlyStopping, ModelCheckpoint and ReduceLROnPlateau on IMDB.
 
-Deep Learning with Python, section 7.2.1. Instead of training for a fixed number of epochs and
-retraining for the epoch count before overfitting (section 3.4), callbacks act during `fit`:
-`EarlyStopping` interrupts training once the monitored accuracy has not improved for `patience`
-epochs, `ModelCheckpoint` keeps the model of the epoch with the lowest validation loss (best only),
-and `ReduceLROnPlateau` divides the learning rate by 10 when the validation loss stalls. The model
-is the IMDB network of section 3.4 (multi-hot 10,000 words -> Dense 16 -> Dense 16 -> sigmoid,
-with that section's `vectorize_sequences`), which overfits after a few epochs: a plateau for the
-callbacks to catch. The saved checkpoint is reloaded and evaluated: its validation loss must be
-the best one the history shows.
+Deep Learning with Python, section 7.2.1. The IMDB network of section 3.4 (multi-hot 10,000 words
+-> Dense 16 -> Dense 16 -> sigmoid) overfits after a few epochs, and the callbacks act during `fit`:
+EarlyStopping interrupts training, ModelCheckpoint keeps the epoch with the lowest validation loss
+(reloaded and evaluated: it must give the best validation loss of the history), ReduceLROnPlateau
+divides the learning rate by 10 when the validation loss stalls. `full` is the book's listings
+(EarlyStopping on the *training* accuracy, 10 epochs of batch 32), where EarlyStopping seldom
+stops and ReduceLROnPlateau never acts; `quick` watches what the book's comments describe.
 
 Book: the section's listings print nothing (and 7.2 has no notebook), so no book values.
 
-`full` is the book's listings: `EarlyStopping(monitor='acc', patience=1)` and
-`ModelCheckpoint(monitor='val_loss', save_best_only=True)` with `fit(epochs=10, batch_size=32)`,
-plus `ReduceLROnPlateau(monitor='val_loss', factor=0.1, patience=10)` from the next listing. The
-book's EarlyStopping watches the *training* accuracy (its comment says it monitors the validation
-accuracy), which on this network keeps rising while it overfits (section 3.4's training curve), so
-it seldom stops the run; and with a patience of 10, ReduceLROnPlateau can act at the end of the
-11th epoch at the earliest: within 10 epochs it never does.
-`quick` (and `smoke`) watch what the book's comments describe, so that every callback acts in a
-short run: EarlyStopping on `val_accuracy` with patience 2, ReduceLROnPlateau with patience 1, up
-to 20 epochs of batch 512 (section 3.4's batch). All are flags: `--monitor`, `--patience`,
-`--lr-patience`, `--batch-size`, `--epochs`.
-
-Ported from Keras 2: `monitor='acc'` -> "accuracy" (Keras 3's name for the same metric);
-`filepath='my_model.h5'` -> a native `.keras` file (Keras 3 writes H5 only through the legacy
-path); the two listings' callbacks go in one `fit`.
-
-Run:  python chapter07/callbacks.py [--profile smoke|quick|full] [--patience N]
+Run:  python chapter07/callbacks.py [--profile smoke|quick|full] [--monitor M] [--patience N]
 """
 
 import keras
@@ -39,7 +21,11 @@ from dlwp import flags, models, results
 from dlwp.data import imdb
 from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
-# what the callbacks watch, per profile: the book's listings (full) or their comments (quick)
+# what the callbacks watch, per profile: the book's listings (full) or their comments (quick).
+# full: the listing's EarlyStopping watches the *training* accuracy (its comment says validation),
+# which keeps rising while this network overfits, so it seldom stops; ReduceLROnPlateau with
+# patience 10 can act after the 11th epoch at the earliest, never within 10. quick and smoke watch
+# val_accuracy with patience 2, and patience 1 for the learning rate: every callback acts.
 COMMENTS = {"monitor": "val_accuracy", "patience": 2, "lr_patience": 1, "batch_size": 512}
 LISTING = {"monitor": "accuracy", "patience": 1, "lr_patience": 10, "batch_size": 32}
 PROFILES = {
@@ -84,6 +70,7 @@ def build_model():
 
 def make_callbacks(checkpoint_path, monitor="accuracy", patience=1, lr_patience=10):
     """The callbacks of section 7.2.1; the defaults are the book's listings."""
+    # the book's two listings in one list, for one `fit`; monitor "accuracy" is Keras 2's 'acc'
     return [
         # Interrupts training when the accuracy (`monitor`) has stopped improving
         keras.callbacks.EarlyStopping(monitor=monitor, patience=patience),
@@ -124,6 +111,7 @@ def main(argv=None):
 
     # Model + callbacks; the checkpoint goes under results/<chapter>/models/ (not committed)
     model = build_model()
+    # the book's 'my_model.h5' -> a native .keras file (Keras 3 writes H5 only via the legacy path)
     checkpoint = run.dir / "models" / f"{run.name}_best.keras"
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
     checkpoint.unlink(missing_ok=True)

@@ -1,19 +1,13 @@
 """Writing your own callback: save a layer's activations on a fixed validation batch every epoch.
 
 Deep Learning with Python, section 7.2.1 ("Writing your own callback", listing 7.15). A subclass
-of `keras.callbacks.Callback`: when it is attached to a model (`set_model`) it builds a second
-model that returns the chosen layer's output, and at every epoch end (`on_epoch_end`) it runs that
-model on a fixed batch of validation images and writes the activations to disk with NumPy, one
-`activations_at_epoch_<n>.npz` per epoch. The network is the MNIST one of section 2.1
-(Dense 512 relu -> Dense 10 softmax); the logged layer is the 512-unit hidden layer. A figure shows
-the first validation image's activations epoch by epoch.
+of `keras.callbacks.Callback` builds, in `set_model`, a model that returns one layer's output, and
+at every epoch end runs it on a fixed batch of validation images and saves the activations with
+NumPy (`activations_at_epoch_<n>.npz`, n from 1, under results/chapter07/activations/). The network
+is the MNIST one of section 2.1 (Dense 512 relu -> Dense 10 softmax); the logged layer is the
+hidden one (the book logged every layer). A figure shows one image's activations epoch by epoch.
 
 Book: no numbers printed; one activation file per epoch.
-
-Ported from Keras 2: the book's callback read `self.validation_data`, which Keras 3 callbacks no
-longer have: the validation batch is passed to the callback's constructor. The book logged every
-layer's output; the task here asks for one layer. Files are numbered from 1 like Keras' "Epoch n/N"
-(the book used the 0-based epoch index) and go to results/chapter07/activations/ (not committed).
 
 Run:  python chapter07/custom_callback.py [--profile smoke|quick|full]
 """
@@ -33,13 +27,14 @@ PROFILES = {
     "full": {"epochs": 5, "train_samples": None, "val_samples": 10000},  # the book gives none
 }
 BOOK = {"activation_files": "one per epoch", "activation_shape": None, "activations_change": "yes"}
-LOGGED_LAYER = "hidden"
+LOGGED_LAYER = "hidden"  # the book logged every layer's output; the task asks for one
 BATCH = 32  # validation images whose activations are saved
 
 
 class ActivationLogger(keras.callbacks.Callback):
     """Saves `layer_name`'s output on `validation_batch` to `folder` at every epoch end."""
 
+    # Keras 3 callbacks have no `self.validation_data` (the book's read it): the batch is passed in
     def __init__(self, layer_name, validation_batch, folder):
         super().__init__()
         self.layer_name = layer_name
@@ -55,6 +50,7 @@ class ActivationLogger(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         activations = self.activations_model.predict(self.validation_batch, verbose=0)
+        # numbered from 1 like Keras' "Epoch n/N" (the book used the 0-based epoch index)
         path = self.folder / f"activations_at_epoch_{epoch + 1}.npz"
         np.savez(path, activations=activations, layer=self.layer_name, epoch=epoch + 1)
         self.paths.append(path)

@@ -1,18 +1,13 @@
 """An Inception module: four parallel branches concatenated on channels (functional API).
 
-Deep Learning with Python, section 7.1.4 ("Inception modules"). From one 4-D input `x` four branches
-run in parallel: (a) a 1x1 conv with strides 2; (b) 1x1 conv -> 3x3 conv with strides 2; (c) 3x3
-average pooling with strides 2 -> 3x3 conv; (d) 1x1 conv -> 3x3 conv -> 3x3 conv with strides 2.
-Each ends with 128 channels at half the input's height and width, and `concatenate(axis=-1)` stacks
-them into one (h/2, w/2, 512) tensor. The book only builds the module; as for its other
-functional-API examples it is trained here briefly on seeded random images (a pooling + softmax
-head on top), which checks that every branch gets gradients: each branch's first layer changes.
+Deep Learning with Python, section 7.1.4 ("Inception modules"). From one 4-D input four branches
+run in parallel: a 1x1 conv; 1x1 -> 3x3 conv; 3x3 average pooling -> 3x3 conv; 1x1 -> 3x3 -> 3x3
+conv. Each ends with 128 channels at half the input's size (strides 2), and `concatenate(axis=-1)`
+stacks them into one (h/2, w/2, 512) tensor. The book only builds the module; here it is also
+trained briefly on seeded random images (pooling + softmax head), to check that every branch's
+first layer gets gradients. Every conv uses `padding="same"`, which the book's listing leaves out.
 
 Book: no numbers printed; with a (32, 32, 3) input the code gives (16, 16, 512).
-
-Ported from Keras 2: the book's listing leaves out `padding`, so its branches end at different
-sizes (16, 15, 13 and 14 for a 32x32 input) and the concatenation fails; every conv and the pooling
-here use `padding="same"`, which makes the four outputs line up as the text describes.
 
 Run:  python chapter07/inception_module.py [--profile smoke|quick|full]
 """
@@ -34,6 +29,8 @@ BOOK = {"output_shape": "(16, 16, 512)", "branches_trained": "a, b, c, d"}
 
 def inception_module(x):
     """The book's four branches on `x`, concatenated along the channel axis."""
+    # padding="same" throughout: the book's listing has none, so its branches end at 16, 15, 13
+    # and 14 for a 32x32 input and the concatenation fails; "same" lines them up as the text says
     branch_a = layers.Conv2D(128, 1, activation="relu", strides=2, name="branch_a")(x)
 
     branch_b = layers.Conv2D(128, 1, activation="relu", name="branch_b_1x1")(x)

@@ -1,21 +1,13 @@
 """A multi-input model: question answering from a text and a question (functional API).
 
-Deep Learning with Python, section 7.1.2 (listings 7.1-7.3). Two inputs, each with its own branch:
-the reference text goes through Embedding(10000, 64) -> LSTM(32), the question through
-Embedding(10000, 32) -> LSTM(16); the two encodings are concatenated and a Dense softmax picks one
-word of a 500-word answer vocabulary. As in the book the model is trained on random data (1,000
-samples of 100 word indices each, 10 epochs, batch 128), once with the inputs as a list and once
-as a dict keyed by the `Input` names ("text", "question"). Random data has nothing to learn: the
-point is the wiring, so the checks are shapes, and that list and dict inputs give the same model.
+Deep Learning with Python, section 7.1.2 (listings 7.1-7.3). The reference text goes through
+Embedding(10000, 64) -> LSTM(32), the question through Embedding(10000, 32) -> LSTM(16); the two
+encodings are concatenated and a Dense softmax picks one word of a 500-word answer vocabulary. As
+in the book it trains on random data (1,000 samples of 100 word indices, 10 epochs, batch 128),
+once with the inputs as a list and once as a dict keyed by the `Input` names. Random data has
+nothing to learn: the checks are the shapes, and that list and dict inputs give the same model.
 
 Book: no numbers printed (random data); the prediction shape follows from the code: (samples, 500).
-
-Ported from Keras 2: `Embedding(64, text_vocabulary_size)` in the book's listing has its two
-arguments swapped (input_dim is the vocabulary): here `Embedding(text_vocabulary_size, 64)`, as the
-text describes. The book's answers `np.random.randint(0, 1, ...)` are all zeros; here they are
-random one-hot rows. `metrics=['acc']` -> `metrics=["accuracy"]`. `plot_model` needs pydot and
-the Graphviz `dot` program: where either is missing, `dlwp.graphs.plot_model` skips the graph plot
-with a one-line note.
 
 Run:  python chapter07/multi_input_qa.py [--profile smoke|quick|full]
 """
@@ -40,6 +32,7 @@ ANSWER_VOCABULARY_SIZE = 500
 
 def build_model():
     text_input = keras.Input(shape=(None,), dtype="int32", name="text")
+    # the book's listing swaps the arguments, Embedding(64, text_vocabulary_size); input_dim first
     embedded_text = layers.Embedding(TEXT_VOCABULARY_SIZE, 64)(text_input)
     encoded_text = layers.LSTM(32)(embedded_text)
 
@@ -64,6 +57,7 @@ def random_data(num_samples, max_length, seed):
     rng = np.random.default_rng(seed)
     text = rng.integers(1, TEXT_VOCABULARY_SIZE, size=(num_samples, max_length))
     question = rng.integers(1, QUESTION_VOCABULARY_SIZE, size=(num_samples, max_length))
+    # random one-hot rows: the book's np.random.randint(0, 1, ...) answers are all zeros
     answers = keras.utils.to_categorical(
         rng.integers(0, ANSWER_VOCABULARY_SIZE, size=num_samples), ANSWER_VOCABULARY_SIZE
     )
@@ -88,7 +82,7 @@ def main(argv=None):
     # Model
     model = build_model()
     model.summary()
-    graph = graphs.plot_model(model, run.path("_model.png"))
+    graph = graphs.plot_model(model, run.path("_model.png"))  # None (a note) without pydot or dot
     if graph:
         run.add_figure(graph)
 

@@ -1,22 +1,17 @@
 """A multi-output model: age, income and gender from one social-media post (functional API).
 
-Deep Learning with Python, section 7.1.3 (listings 7.4-7.6). One input of word indices ("posts")
-goes through Embedding(50000, 256) and a Conv1D/MaxPooling1D stack to a 128-unit representation,
-which feeds three heads: age (Dense(1), regression, mse), income (Dense(10, softmax), categorical
-crossentropy) and gender (Dense(1, sigmoid), binary crossentropy). The losses are weighted as in
-the book, `{"age": 0.25, "income": 1.0, "gender": 10.0}`, so that the mse (a few units) does not
-drown the crossentropies (tenths). The book gives no data: as for its other functional-API
-examples the model is fit on seeded random data (age targets standardized), which shows the wiring
-and the per-head losses, not learning. The check: the total loss Keras reports is the weighted sum
-of the three per-head losses.
+Deep Learning with Python, section 7.1.3 (listings 7.4-7.6). Word indices ("posts") go through
+Embedding(50000, 256) and a Conv1D/MaxPooling1D stack to 128 units, which feed three heads: age
+(Dense(1), mse), income (Dense(10, softmax), categorical crossentropy) and gender (Dense(1,
+sigmoid), binary crossentropy), with the book's loss weights {"age": 0.25, "income": 1.0, "gender":
+10.0} so that the mse does not drown the crossentropies. The book gives no data: the model is fit on
+seeded random data, which shows the wiring, not learning. The check: the total loss Keras reports
+is the weighted sum of the three per-head losses.
 
 Book: no numbers printed; shapes follow from the code: age (samples, 1), income (samples, 10),
 gender (samples, 1).
 
-Ported from Keras 2: the book's `Embedding(256, vocabulary_size)` has its arguments swapped: here
-`Embedding(vocabulary_size, 256)`. Posts must be at least 269 words long for the two pooling stages.
-
-Run:  python chapter07/multi_output.py [--profile smoke|quick|full]
+Run:  python chapter07/multi_output.py [--profile smoke|quick|full] [--post-length N]
 """
 
 import keras
@@ -47,6 +42,7 @@ LOSS_WEIGHTS = {"age": 0.25, "income": 1.0, "gender": 10.0}
 
 def build_model():
     posts_input = keras.Input(shape=(None,), dtype="int32", name="posts")
+    # the book's listing swaps the arguments, Embedding(256, vocabulary_size); input_dim first
     embedded_posts = layers.Embedding(VOCABULARY_SIZE, 256)(posts_input)
     x = layers.Conv1D(128, 5, activation="relu")(embedded_posts)
     x = layers.MaxPooling1D(5)(x)
@@ -90,7 +86,7 @@ def parse_args(argv=None):
     parser.add_argument("--num-samples", type=flags.positive_int, help="random posts")
     parser.add_argument("--post-length", type=int, help="words per post (>= 269)")
     args = flags.parse(parser, argv)
-    if args.post_length < 269:
+    if args.post_length < 269:  # shorter posts leave no time step at the end of the conv stack
         raise UserError(
             f"--post-length {args.post_length} is too short",
             "give at least 269 (the conv stack needs it)",

@@ -1,13 +1,11 @@
 """Residual connections: identity and projected shortcuts (functional API).
 
 Deep Learning with Python, section 7.1.4 ("Residual connections"). Identity residual: three 3x3
-convs (128 channels, `padding="same"`) on a 128-channel input `x`, then `add([y, x])`: the shapes
-match, so `x` is added as it is. Projected residual: two 3x3 convs and a 2x2 max pooling halve the
-height and width, so `x` goes through a 1x1 conv with strides 2 (and 128 filters) to the same shape
-before the `add`. Both are built; their output shapes are checked, and so is what the shortcut
-does: with the conv branch's weights set to zero, the identity block returns `x` exactly and the
-projected block returns the 1x1 strided projection of `x`. As for the book's other functional-API
-examples, each block is also trained briefly on seeded random images (a pooling + softmax head).
+convs (128 channels, `padding="same"`) on a 128-channel input, then `add([y, x])`, shapes matching.
+Projected residual: two 3x3 convs and a 2x2 max pooling halve the size, so `x` goes through a 1x1
+conv with strides 2 before the `add`. Checks: the output shapes, and with the conv branch's weights
+zeroed, the identity block returns `x` exactly and the projected one the 1x1 projection of `x`.
+Each block is also trained briefly on seeded random images (a pooling + softmax head).
 
 Book: no numbers printed; with 32x32 inputs the code gives (32, 32, 128) for the identity block
 and (16, 16, 128) for the projected one.

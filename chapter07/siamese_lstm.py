@@ -1,12 +1,10 @@
 """Layer weight sharing: a siamese LSTM, one LSTM instance applied to two inputs.
 
-Deep Learning with Python, section 7.1.5 (listing 7.12). To judge whether two sentences are
-semantically similar, regardless of order, both are processed by the same `LSTM(32)` instance: it
-is instantiated once and called on the left and the right input, so the model holds one set of
-LSTM weights, learned from both inputs at once. The two encodings are concatenated and a Dense
-sigmoid gives the similarity. As in the book it is fit on seeded random sequences of 128-d vectors.
-The checks: the model has one LSTM layer and one set of its weights (kernel, recurrent kernel,
-bias); the same sequence gives the same encoding on both sides; and changing that one set of
+Deep Learning with Python, section 7.1.5 (listing 7.12). To judge whether two sentences are similar,
+regardless of order, one `LSTM(32)` instance is called on the left and the right input: the model
+holds one set of LSTM weights, learned from both. The encodings are concatenated into a Dense
+sigmoid, fit as in the book on seeded random sequences of 128-d vectors. Checks: one LSTM layer and
+one set of weights; the same sequence gives the same encoding on both sides; and changing those
 weights changes both branches' encodings.
 
 Book: no numbers printed; one LSTM(32) on 128-d inputs has 4 * 32 * (128 + 32 + 1) = 20,608

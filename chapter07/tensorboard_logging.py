@@ -1,23 +1,14 @@
 """TensorBoard: log an IMDB 1-D convnet's training, and serve the logs with the real TensorBoard.
 
-Deep Learning with Python, section 7.2.2 (listings 7.16-7.18). The IMDB reviews (2,000 most
-frequent words, padded to 500) train a 1-D convnet, Embedding(2000, 128) -> Conv1D(32, 7) ->
-MaxPooling1D(5) -> Conv1D(32, 7) -> GlobalMaxPooling1D -> Dense(1), with a
-`keras.callbacks.TensorBoard` callback writing to results/chapter07/tensorboard/<script>/
-(not committed): epoch scalars for the training and validation runs, a histogram of every weight
-at every epoch (`histogram_freq=1`) and the embedding projector configuration (`embeddings_freq=1`).
-The script then reads the event files back, and starts the `tensorboard` program on 127.0.0.1 at
-a free port to check that it serves the page and sees both runs, then stops it.
-With `--serve` the server keeps running after the run until Ctrl-C, for a browser to look at.
+Deep Learning with Python, section 7.2.2 (listings 7.16-7.18). IMDB reviews (2,000 most frequent
+words, padded to 500) train a 1-D convnet, Embedding(2000, 128) -> Conv1D(32, 7) -> MaxPooling1D(5)
+-> Conv1D(32, 7) -> GlobalMaxPooling1D -> Dense(1, sigmoid), with a `keras.callbacks.TensorBoard`
+callback writing to results/chapter07/tensorboard/<script>/: epoch scalars, weight histograms
+(`histogram_freq=1`) and the embedding projector configuration (`embeddings_freq=1`). The script
+reads the event files back, then starts `tensorboard` on 127.0.0.1 to check that it serves both
+runs, and stops it; with `--serve` it keeps running until Ctrl-C, for a browser.
 
 Book: no numbers printed (screenshots of the TensorBoard pages).
-
-Ported from Keras 2: the book's last layer `Dense(1)` has no activation under binary crossentropy;
-here it is `Dense(1, activation="sigmoid")`. `sequence.pad_sequences` ->
-`keras.utils.pad_sequences`; `input_length=` is gone from Embedding. With `embeddings_freq`,
-Keras 3 writes the projector configuration and the weights as `.weights.h5` files (the projector
-tab reads TF checkpoints, so it may not show them). `tensorboard --logdir=my_log_dir` ->
-`--serve` (or run that command yourself).
 
 Run:  python chapter07/tensorboard_logging.py [--profile smoke|quick|full] [--serve]
 """
@@ -229,6 +220,8 @@ def main(argv=None):
     logdir = run.dir / "tensorboard" / run.name
     shutil.rmtree(logdir, ignore_errors=True)
     logdir.mkdir(parents=True)
+    # embeddings_freq: Keras 3 writes the projector config and .weights.h5 files, which the
+    # projector tab (it reads TF checkpoints) may not show
     tensorboard = keras.callbacks.TensorBoard(
         log_dir=str(logdir), histogram_freq=1, embeddings_freq=1
     )
