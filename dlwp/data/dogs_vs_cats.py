@@ -26,15 +26,17 @@ KAGGLE = "https://www.kaggle.com/c/dogs-vs-cats/data"
 def find_source(data: DataFolders, n_per_class: int = 2000) -> Path:
     """Kaggle's flat `train/` folder, checked to hold `{cat,dog}.{0..n_per_class-1}.jpg`.
 
-    Kaggle needs a login, so there is no download.
+    Kaggle needs an account and the competition's rules accepted, so there is no download.
     """
     folder = data.locate(SOURCE)
     if folder is None or not folder.is_dir():
         raise data.missing(
             SOURCE,
             KAGGLE,
-            "it is Kaggle's Dogs vs. Cats train/ folder, cat.0.jpg ... dog.12499.jpg; "
-            "a login is needed",
+            "it is Kaggle's Dogs vs. Cats train/ folder, cat.0.jpg ... dog.12499.jpg",
+            fix="accept the competition's rules on Kaggle, run `kaggle competitions download -c "
+            "dogs-vs-cats`, unzip it and its train.zip, and put train/ at "
+            "<data folder>/datasets/dogs-vs-cats/train (README.md, Data)",
         )
     names = {p.name for p in folder.iterdir()}
     missing = [
