@@ -1,39 +1,18 @@
 """Visualizing intermediate activations of the Dogs vs. Cats convnet.
 
-Deep Learning with Python, section 5.4.1. The convnet trained with data augmentation (section
-5.2.5) is loaded, and a model is built that returns the outputs of its first eight layers (the
-four Conv2D and four MaxPooling2D layers) for one input. One test picture of a cat (cat.1700.jpg)
-goes in; every channel of every layer's activation is drawn in a grid, 16 channels per row, after
-the book's display normalization. Early layers keep almost all of the picture (edge detectors);
-deeper ones become abstract ("cat ear", "cat eye"), and more of their channels stay blank.
+Deep Learning with Python, section 5.4.1. Loads the convnet dogs_vs_cats_augmentation.py trained
+(section 5.2.5; run it first, with the same `--profile`: full is the book's, 150x150; quick's is
+96x96, so its maps are smaller than the book's 148x148) and builds a model returning the outputs
+of its first eight layers (four Conv2D, four MaxPooling2D). One test picture of a cat
+(cat.1700.jpg, or `--image`) goes in; every channel of every layer is drawn in a grid, 16 per row,
+after the book's display normalization. Early layers keep almost all of the picture; deeper ones
+become abstract, and more of their channels stay blank.
 
-Keras 2 -> Keras 3, line by line:
-  load_model("cats_and_dogs_small_2.h5") -> keras.models.load_model(<results>/chapter05/models/
-                                            dogs_vs_cats_augmentation[.<profile>].keras)
-                                            (--model), through dlwp.models.load_model (a missing
-                                            or broken file is one line)
-  image.load_img(path, target_size=(150, 150)); img_to_array; /255
-                                         -> dlwp.images.load_image_array at the model's input
-                                            size (bilinear, Keras 3's default; Keras 2's load_img
-                                            resized nearest-neighbour: kept, see the README's
-                                            table); the model's own Rescaling layer does the /255
-  models.Model(inputs=model.input, outputs=[layer.output for layer in model.layers[:8]])
-                                         -> keras.Model(model.inputs, [the Conv2D/MaxPooling2D
-                                            layers' outputs])  (our model also starts with its
-                                            augmentation and Rescaling layers, which are skipped)
+Book: 8 layers shown (notebook 5.4, cell 9: `model.layers[:8]`); the first layer's activation has
+shape (1, 148, 148, 32) (cell 13).
 
-The model comes from chapter05/dogs_vs_cats_augmentation.py, run first with the same `--profile`:
-`--profile full` reads the model the full profile trained, the book's (150x150 inputs, 100
-epochs); the quick profile reads the quick one, trained at 96x96, so its maps are smaller than the
-book's 148x148. `--image` takes a file, or a path inside the data folder (default: the book's
-cat.1700.jpg; found by `dlwp.images.find_image`). An image that is not one, a decompression bomb
-(more pixels than PIL decodes safely) or one under 32 pixels a side (`dlwp.images.MIN_SIDE`)
-stops the run with one line, naming it.
-
-Book (notebook 5.4): 8 layers shown (cell 9: `model.layers[:8]`); the first layer's activation
-has shape (1, 148, 148, 32) (cell 13).
-
-Run:  python chapter05/visualize_activations.py [--model PATH.keras] [--image PATH]
+Run:  python chapter05/visualize_activations.py [--profile smoke|quick|full] [--model PATH.keras]
+          [--image PATH]
 """
 
 from pathlib import Path
@@ -69,7 +48,9 @@ def how_to_make(profile: str) -> str:
 
 
 def activation_model(model, max_layers=MAX_LAYERS):
-    """A model returning the outputs of the first `max_layers` Conv2D/MaxPooling2D layers."""
+    """A model returning the outputs of the first `max_layers` Conv2D/MaxPooling2D layers: the
+    book's Model(model.input, [layer.output for layer in model.layers[:8]]), skipping the layers
+    ours has before them (Rescaling)."""
     chosen = [
         layer for layer in model.layers if isinstance(layer, (layers.Conv2D, layers.MaxPooling2D))
     ][:max_layers]
@@ -135,10 +116,13 @@ def main(argv=None):
 
     # Model and input: the picture at the model's input size, as a batch of one
     model_path = Path(args.model or args.output_dir / default_model(args.profile))
+    # the book's load_model("cats_and_dogs_small_2.h5"); a missing or broken file is one line
     model = load_model(model_path, how_to_make(args.profile))
     image_path = images.find_image(args.folders, args.image)
     height, width = model.input_shape[1:3]
-    # a photo too small, too large (a decompression bomb) or not an image: one line, BadData
+    # the book's load_img(path, target_size=(150, 150)), img_to_array: resized bilinearly (see
+    # the README's table); the model's own Rescaling does the /255. A photo under 32 pixels a
+    # side, too large (a decompression bomb) or not an image: one line naming it, BadData
     x = images.load_image_array(image_path, (height, width), min_side=images.MIN_SIDE)[None]
     print(f"{image_path}: input {x.shape}; model {model_path.name}")
 

@@ -5,35 +5,15 @@ conv base, the loss is the mean activation of that filter; starting from a gray 
 gradient ascent on the input (40 steps of size 1, the gradient normalized by its L2 norm) finds an
 image that maximizes it. The book draws the first 64 filters of block1_conv1 ... block4_conv1 in
 8x8 grids: simple colors and edges in block 1, textures deeper down (feathers, eyes, leaves).
+Without VGG16's weights (in `<data>/models/`, else downloaded) the run stops with one clear error;
+`--base mobilenet` (MobileNet v1, alpha 0.25) or `--model PATH` (a saved model's own Conv2D
+layers) stands in, labelled `@mobilenet` / `@model`, with no book number beside it.
 
-Keras 2 -> Keras 3, line by line:
-  loss = K.mean(layer_output[:, :, :, filter_index])
-  grads = K.gradients(loss, model.input)[0]; iterate = K.function([model.input], [loss, grads])
-                                   -> with tf.GradientTape() as tape: tape.watch(images); ...
-                                      tape.gradient(loss, images)
-  grads /= (K.sqrt(K.mean(K.square(grads))) + 1e-5) -> the same with tf ops
-  `generate_pattern` ascends one filter; here `generate_patterns` ascends a whole batch of
-  images at once, one filter each (the losses are independent, so each image gets exactly the
-  gradient the book's loop would give it), which is many times faster on a CPU.
+Book: 4 grids of 64 filter patterns, VGG16's block1_conv1 ... block4_conv1 (notebook 5.4, the
+filter-visualization cells, 23-39 in a fork's copy; they print no number).
 
-VGG16's ImageNet weights are looked for under `<data>/models/` with Keras' file name
-(`dlwp.data.imagenet.find_weights`; the network is built by `imagenet.build`); without them the
-default run stops with one clear error. `--base mobilenet` draws the filters of Keras'
-ImageNet MobileNet v1 (alpha 0.25) instead: layers conv_pw_1, conv_pw_3, conv_pw_5 and conv_pw_11
-(the pointwise convolutions, before batch normalization), on inputs scaled to [-1, 1] as that
-network was trained (`imagenet.rescaling`); results are labelled with it (`@mobilenet`).
-`--model PATH` draws a saved model's own Conv2D layers (loaded by `dlwp.models.load_model`;
-`@model`). Neither variant has the book's numbers beside it (the book drew VGG16's filters); the
-metric `stands_in_for` says what it replaces. `--weights none` is for smoke tests only.
-
-Quick profile: as full, the book's grids: the first 64 filters of each layer (fewer where the
-layer has fewer), 64x64 patterns, 40 steps of 1, in an 8x8 grid with 5-pixel margins, filled
-column by column as the book's loop does (filter i + 8 j in row i, column j).
-
-Book (notebook 5.4, the filter-visualization cells, 23-39 in a fork's copy; they print no
-number): 4 grids of 64 filter patterns, VGG16's block1_conv1 ... block4_conv1.
-
-Run:  python chapter05/visualize_filters.py [--base vgg16|mobilenet] [--weights ...] [--model PATH]
+Run:  python chapter05/visualize_filters.py [--profile smoke|quick|full] [--base vgg16|mobilenet]
+          [--weights imagenet|none|PATH] [--model PATH]
 """
 
 from pathlib import Path
@@ -52,7 +32,7 @@ from dlwp.models import load_model
 
 PROFILES = {
     "smoke": {"filters": 4, "size": 32, "steps": 3},
-    "quick": {"filters": 64, "size": 64, "steps": 40},
+    "quick": {"filters": 64, "size": 64, "steps": 40},  # the book's grids, as full
     "full": {"filters": 64, "size": 64, "steps": 40},
 }
 BOOK = {  # notebook 5.4, the grid cell's loop: for layer_name in [...]: ... range(8) x range(8)
@@ -69,7 +49,7 @@ APPLICATIONS = {
 BASES = tuple(APPLICATIONS)
 LAYERS = {
     "vgg16": ["block1_conv1", "block2_conv1", "block3_conv1", "block4_conv1"],
-    "mobilenet": ["conv_pw_1", "conv_pw_3", "conv_pw_5", "conv_pw_11"],
+    "mobilenet": ["conv_pw_1", "conv_pw_3", "conv_pw_5", "conv_pw_11"],  # pointwise, before BN
 }
 
 
@@ -90,7 +70,9 @@ def feature_model(model, layer_name, scaling=None):
 
 def generate_patterns(model, filter_indices, size=150, steps=40, step=1.0, seed=0):
     """Gradient ascent on a batch of inputs, image i maximizing the mean of filter
-    `filter_indices[i]` of `model`'s output; returns the raw float images (n, size, size, 3)."""
+    `filter_indices[i]` of `model`'s output; returns the raw float images (n, size, size, 3).
+    The book's generate_pattern ascends one filter at a time; the losses are independent, so each
+    image gets exactly the gradient the book's loop gives it, many times faster on a CPU."""
     rng = np.random.default_rng(seed)
     images = tf.Variable(
         rng.random((len(filter_indices), size, size, 3)) * 20 + 128.0, dtype="float32"
@@ -100,8 +82,10 @@ def generate_patterns(model, filter_indices, size=150, steps=40, step=1.0, seed=
         with tf.GradientTape() as tape:
             activation = model(images)  # (n, h, w, channels)
             per_image = tf.reduce_mean(activation, axis=(1, 2))  # (n, channels)
-            loss = tf.reduce_sum(per_image * mask)  # sum of each image's own filter mean
-        grads = tape.gradient(loss, images)
+            # the sum of each image's own filter mean (the book's K.mean(output[..., index]))
+            loss = tf.reduce_sum(per_image * mask)
+        grads = tape.gradient(loss, images)  # the book's K.gradients(loss, model.input)[0]
+        # the book's grads /= (K.sqrt(K.mean(K.square(grads))) + 1e-5), per image
         grads /= tf.sqrt(tf.reduce_mean(tf.square(grads), axis=(1, 2, 3), keepdims=True)) + 1e-5
         images.assign_add(grads * step)
     return images.numpy()
