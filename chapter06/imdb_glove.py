@@ -1,45 +1,19 @@
 """IMDB from raw text with pretrained GloVe word embeddings, frozen, on 200 training reviews.
 
 Deep Learning with Python, section 6.1.3 (notebook 6.1-using-word-embeddings, cells 16-37). The raw
-reviews of aclImdb/train are tokenized with `keras.layers.TextVectorization` (10,000 most frequent
-words), each review becomes the indices of its last 100 known words (`keras.utils.pad_sequences`),
-the reviews are shuffled, and only 200 are used for training (10,000 for validation): with so few
-samples, pretrained embeddings should help. The GloVe file (glove.6B.100d.txt: 400,000 words x 100
-floats, one word per line) is parsed into a word -> vector index, and an embedding matrix is built
-whose row i is the vector of the tokenizer's word i (rows with no GloVe vector stay zero). That
-matrix is loaded into an Embedding(10000, 100) layer, which is frozen; Flatten, Dense(32, relu),
-Dense(1, sigmoid) on top. RMSprop, binary crossentropy, 10 epochs, batch 32; then the test reviews
-(aclImdb/test) are scored.
+reviews of aclImdb/train are tokenized (10,000 most frequent words) and cut to their last 100
+words; after a shuffle only 200 train the model (10,000 validate). An Embedding(10000, 100) whose
+row i is the GloVe vector of word i (glove.6B.100d.txt) is frozen under Flatten, Dense(32, relu),
+Dense(1, sigmoid); RMSprop, binary crossentropy, 10 epochs, batch 32; then aclImdb/test is scored.
+`--glove none` (the learned_embedding variant) trains a random, trainable Embedding instead.
 
-Index alignment: row i of the matrix belongs to the word the tokenizer maps to index i, by
-construction (`vectorizer.get_vocabulary()[i]`): row 0 is padding and row 1 the out-of-vocabulary
-token, both zero. The notebook's matrix was aligned the same way: its `Tokenizer` numbered words
-from 1, and the sequences and the matrix used those same indices (row 0 unused). As the book's
-`Tokenizer` did, words outside the 10,000 are dropped from a review rather than mapped to the
-OOV index.
-
-The `learned_embedding` variant (`--glove none`) trains the same model with a trainable,
-randomly initialized Embedding and no GloVe file: the book's comparison.
-
-Book (notebook 6.1-using-word-embeddings): with GloVe (cell 28), validation accuracy best 0.5723
-at epoch 8, 0.5413 after epoch 10, and test accuracy 0.5366 (cell 37); without pretrained
-vectors (cell 32), best 0.5282 at epoch 7, 0.5264 after epoch 10 (the notebook prints no test
-accuracy for it: its cell 37 loads the GloVe run's weights). The model overfits its 200 samples
-fast, and results vary a lot with the 200 chosen. Both summaries (cells 23 and 32): 1,320,065
-parameters (printed before the freezing).
-
-Keras 2 -> 3: `Tokenizer(num_words=10000)` + `fit_on_texts` + `texts_to_sequences`
--> `TextVectorization(max_tokens=10000)` + `adapt` + calling it (the Tokenizer is gone); its default
-standardization lower-cases and strips punctuation (the Tokenizer's filters kept apostrophes);
-`preprocessing.sequence.pad_sequences` -> `keras.utils.pad_sequences`;
-`model.layers[0].set_weights([embedding_matrix])` and `.trainable = False` are unchanged;
-`metrics=['acc']` -> `["accuracy"]`. RMSprop is the book's: `epsilon=1e-16` inside the root is
-Keras 2.0.8's 1e-8 outside it (dlwp.optimizers).
-
-Data: raw IMDB reviews (datasets/aclImdb/ or aclImdb_v1.tar.gz) and `--glove PATH` (default
-datasets/glove.6B.100d.txt in the data folders; from https://nlp.stanford.edu/data/glove.6B.zip).
+Book: with GloVe, validation accuracy best 0.5723 at epoch 8, 0.5413 after epoch 10 (cell 28),
+test accuracy 0.5366 (cell 37); without (cell 32), best 0.5282 at epoch 7, 0.5264 after epoch 10,
+no test accuracy printed; 1,320,065 parameters before freezing (cells 23 and 32). With 200
+samples it overfits fast, and results vary a lot with the 200 drawn.
 
 Run:  python chapter06/imdb_glove.py [--profile smoke|quick|full] [--glove PATH | --glove none]
+Needs datasets/glove.6B.100d.txt (https://nlp.stanford.edu/data/glove.6B.zip) in a data folder.
 """
 
 from pathlib import Path
@@ -121,6 +95,8 @@ def parse_glove(path, words=None):
 
 def build_embedding_matrix(vocabulary, embeddings_index, embedding_dim):
     """Row i = the GloVe vector of vocabulary[i] (zeros where there is none, and rows 0 and 1)."""
+    # Aligned by construction, as the notebook's was (its Tokenizer numbered words from 1, and the
+    # sequences and the matrix used those indices): row 0 is padding, row 1 the OOV token, both zero
     matrix = np.zeros((len(vocabulary), embedding_dim), dtype="float32")
     found = 0
     for i, word in enumerate(vocabulary):
@@ -134,7 +110,7 @@ def build_embedding_matrix(vocabulary, embeddings_index, embedding_dim):
 def texts_to_sequences(vectorizer, texts, maxlen):
     """Each text as the indices of its known words (OOV dropped), pre-padded/cut to maxlen."""
     sequences = vectorizer(texts).to_list()  # ragged: one list of indices per text
-    sequences = [[i for i in seq if i != OOV] for seq in sequences]
+    sequences = [[i for i in seq if i != OOV] for seq in sequences]  # as the book's Tokenizer did
     return keras.utils.pad_sequences(sequences, maxlen=maxlen)
 
 
@@ -183,6 +159,8 @@ def main(argv=None):
 
     # Data: raw texts -> word indices -> the last maxlen words of each review
     texts, labels = imdb.load_reviews(args.folders, "train")
+    # Keras 2: Tokenizer(num_words=10000).fit_on_texts / texts_to_sequences (gone). Its filters
+    # kept apostrophes; TextVectorization's default standardization lower-cases and strips them.
     vectorizer = layers.TextVectorization(max_tokens=args.max_words, ragged=True)
     vectorizer.adapt(np.array(texts), batch_size=1024)
     vocabulary = vectorizer.get_vocabulary()

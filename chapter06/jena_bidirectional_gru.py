@@ -3,28 +3,15 @@
 Deep Learning with Python, section 6.3.8 (notebook 6.3, cell 54). The same data and generators
 as jena_gru (in chronological order); `Bidirectional(GRU(32))` runs one GRU forward and a copy
 backward over each sample and concatenates both final states before Dense(1). RMSprop on the
-MAE, 500 steps of 128 samples per epoch, 40 epochs. It does about as well as the forward GRU:
-the backward half reads the recent past first and performs poorly on this task (see
-jena_reversed_gru), so nearly all the skill comes from the forward half; and without dropout it
-overfits after a few epochs.
+MAE, 500 steps of 128 samples per epoch, 40 epochs. About as good as the forward GRU: the
+backward half does poorly on this task (jena_reversed_gru), so nearly all the skill comes from
+the forward half; and without dropout it overfits after a few epochs.
 
-Book (notebook 6.3, cell 54): validation MAE best 0.2615 at epoch 4, 0.3289 after epoch 40.
-
-The quick profile (fewer, shorter epochs, like jena_gru's) is untested on the real series: the
-Jena CSV was not available where this was written, so RESULTS.md says "not measured"; the tests
-run the script on a small CSV in the same format.
-
-Keras 2 -> 3: `fit_generator` -> `fit` with the same Python generator;
-`Bidirectional(GRU(32), input_shape=(None, float_data.shape[-1]))` -> `keras.Input` then
-`Bidirectional(GRU(32))`. Each GRU is Keras 2's: `reset_after=False` (the reset gate applied
-before the recurrent matmul, one bias per gate), so the pair has the same 2 x 4,512 weights as
-in the book (Keras 3's default `reset_after=True` has two biases per gate: 2 x 4,608). Their
-gates use Keras 3's default `recurrent_activation="sigmoid"`; Keras 2.0.8's default was
-`"hard_sigmoid"` (a piecewise-linear approximation).
-
-Data: datasets/jena_climate_2009_2016.csv (see chapter06/jena_generator.py).
+Book: validation MAE best 0.2615 at epoch 4, 0.3289 after epoch 40 (notebook 6.3, cell 54).
 
 Run:  python chapter06/jena_bidirectional_gru.py [--profile smoke|quick|full]
+Data: datasets/jena_climate_2009_2016.csv (see jena_generator.py). It was not available here,
+so the quick profile is untested on the real series (RESULTS.md says "not measured").
 """
 
 import keras
@@ -55,7 +42,7 @@ def build_model(num_features):
     model = keras.Sequential(
         [
             keras.Input(shape=(None, num_features)),
-            layers.Bidirectional(layers.GRU(32, reset_after=False)),
+            layers.Bidirectional(layers.GRU(32, reset_after=False)),  # 2 x 4,512, as in the book
             layers.Dense(1),
         ]
     )

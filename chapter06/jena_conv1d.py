@@ -3,27 +3,16 @@
 Deep Learning with Python, section 6.4.4 (notebook 6.4, cells 8-9). The same data and generators
 as jena_gru (10 days of history, one row per hour, target 24 hours later); three
 Conv1D(32, 5, relu) layers with MaxPooling1D(3) between them, then GlobalMaxPooling1D and
-Dense(1). RMSprop on the MAE, 500 steps of 128 samples per epoch, 20 epochs. The convnet does
-worse than the common-sense baseline (0.29): it looks at local patterns anywhere in the 10 days
-with the same weights, and max pooling throws away where they were, while for a forecast the
-recent timesteps matter more than the old ones. This motivates jena_conv1d_gru, where a GRU
-reads the convnet's output in order.
+Dense(1); RMSprop on the MAE, 500 steps of 128 samples per epoch, 20 epochs. It does worse than
+the common-sense baseline (0.29): max pooling throws away where a pattern was, while a forecast
+needs the recent timesteps most. This motivates jena_conv1d_gru.
 
-Book (notebook 6.4, cell 9): validation MAE best 0.4521 at epoch 1, 0.4821 after epoch 20 (the
+Book: validation MAE best 0.4521 at epoch 1, 0.4821 after epoch 20 (notebook 6.4, cell 9; the
 markdown of cell 12: "stays in the low 0.40s").
 
-The quick profile (fewer, shorter epochs, like jena_gru's) is untested on the real series: the
-Jena CSV was not available where this was written, so RESULTS.md says "not measured"; the tests
-run the script on a small CSV in the same format. The smoke profile reads every row (`step=1`)
-of 72-row samples: three 5-wide convolutions and two poolings of 3 need at least 61 timesteps.
-
-Keras 2 -> 3: `fit_generator` -> `fit` with the same Python generator;
-`Conv1D(32, 5, activation='relu', input_shape=(None, float_data.shape[-1]))` -> `keras.Input`
-then `Conv1D(32, 5, activation="relu")`.
-
-Data: datasets/jena_climate_2009_2016.csv (see chapter06/jena_generator.py).
-
 Run:  python chapter06/jena_conv1d.py [--profile smoke|quick|full]
+Data: datasets/jena_climate_2009_2016.csv (see jena_generator.py). It was not available here,
+so the quick profile is untested on the real series (RESULTS.md says "not measured").
 """
 
 import keras
@@ -35,6 +24,8 @@ from dlwp.history import curves
 from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 from dlwp.timeseries import BOOK_SETTINGS
 
+# smoke: every row (step=1) of 72-row samples; three 5-wide convolutions and two poolings of 3
+# need at least 61 timesteps
 SMOKE = {"lookback": 72, "step": 1, "delay": 12, "batch_size": 16, "train_end": 500, "val_end": 800}
 PROFILES = {
     "smoke": {"epochs": 1, "steps_per_epoch": 3, "val_steps": 2, **SMOKE},

@@ -1,35 +1,18 @@
 """Jena climate: a Conv1D front end that shortens the sequence, then a GRU.
 
-Deep Learning with Python, section 6.4.5 (notebook 6.4, cells 14 and 16). The generators are remade
-with `step=3` (one row per 30 minutes, twice the resolution of jena_gru) and `lookback=720` (5
-days): 240 timesteps of history, delay 144 (24 hours), batch 128, and so val_steps = (300000 -
-200001 - 720) // 128 = 775. (The notebook's cell 14 has `lookback = 720 # Unchanged`, but 6.3 and
-6.4 cell 8 used 1440: the book's model sees half the history of jena_gru's, at twice the
-resolution.) Two Conv1D(32, 5) layers with a MaxPooling1D(3) between them extract local patterns
-and downsample the sequence before a GRU(32, dropout=0.1, recurrent_dropout=0.5) and Dense(1).
-RMSprop, MAE, 500 steps per epoch, 20 epochs. The convnet makes the long sequence affordable for
-the RNN.
+Deep Learning with Python, section 6.4.5 (notebook 6.4, cells 14 and 16). The generators are
+remade with `step=3` (one row per 30 minutes) and `lookback=720` (5 days): half jena_gru's
+history at twice its resolution, 240 timesteps, delay 144 (24 hours), batch 128. Two
+Conv1D(32, 5) layers with a MaxPooling1D(3) between them downsample the sequence before a
+GRU(32, dropout=0.1, recurrent_dropout=0.5) and Dense(1) (13,697 parameters, the notebook's);
+RMSprop, MAE, 500 steps per epoch, 20 epochs. The convnet makes the long sequence affordable.
 
-Book (notebook 6.4, cell 16): validation MAE best 0.2730 at epoch 4, 0.2952 after epoch 20 (not
-as good as the regularized GRUs, but much faster).
-
-Profiles: full is the notebook's run; quick uses the same generators (lookback 720, step 3) for
-fewer, shorter epochs. The quick profile is untested on the real series: the Jena CSV was not
-available where this was written, so RESULTS.md says "not measured"; the tests run the script on
-a small CSV in the same format.
-
-Keras 2 -> 3: `fit_generator` -> `fit` with the same Python generator; `input_shape=` on the first
-layer -> `keras.Input`. The GRU is Keras 2's: `reset_after=False` (the reset gate applied before the
-recurrent matmul, one bias per gate), so the model has the 13,697 parameters of the notebook's
-summary (Keras 3's default `reset_after=True` adds a second bias per gate: 13,793). Known,
-deliberate differences: the gates use Keras 3's default `recurrent_activation="sigmoid"`, where
-Keras 2.0.8's default was `"hard_sigmoid"` (clip(0.2 x + 0.5, 0, 1); Keras 3's "hard_sigmoid" is
-another function, relu6(x + 3) / 6). RMSprop is the book's: `epsilon=1e-16` inside the root is
-Keras 2.0.8's 1e-8 outside it (dlwp.optimizers).
-
-Data: datasets/jena_climate_2009_2016.csv (see chapter06/jena_generator.py).
+Book: validation MAE best 0.2730 at epoch 4, 0.2952 after epoch 20 (notebook 6.4, cell 16): not
+as good as the regularized GRUs, but much faster.
 
 Run:  python chapter06/jena_conv1d_gru.py [--profile smoke|quick|full]
+Data: datasets/jena_climate_2009_2016.csv (see jena_generator.py). It was not available here,
+so the quick profile is untested on the real series (RESULTS.md says "not measured").
 """
 
 import keras
@@ -42,7 +25,8 @@ from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 from dlwp.timeseries import BOOK_SETTINGS, SMOKE_SETTINGS
 
 # notebook 6.4, cell 14: the higher-resolution generators (lookback 720, step 3, delay 144,
-# batch 128, the same index ranges)
+# batch 128, the same index ranges). Cell 14 says `lookback = 720  # Unchanged`, but 6.3 and 6.4
+# cell 8 used 1440. val_steps = (300000 - 200001 - 720) // 128 = 775. quick: the same generators.
 STEP3 = {**BOOK_SETTINGS, "lookback": 720, "step": 3}
 PROFILES = {
     "smoke": {"epochs": 1, "steps_per_epoch": 3, "val_steps": 2, **SMOKE_SETTINGS, "step": 3},
@@ -64,7 +48,8 @@ def build_model(num_features):
             layers.Conv1D(32, 5, activation="relu"),
             layers.MaxPooling1D(3),
             layers.Conv1D(32, 5, activation="relu"),
-            layers.GRU(32, dropout=0.1, recurrent_dropout=0.5, reset_after=False),  # Keras 2's
+            # Keras 2's GRU (reset_after=True would make it 13,793 parameters)
+            layers.GRU(32, dropout=0.1, recurrent_dropout=0.5, reset_after=False),
             layers.Dense(1),
         ]
     )

@@ -2,26 +2,16 @@
 
 Deep Learning with Python, section 6.3.4 (notebook 6.3, cell 24). Before any recurrent network,
 the book tries a cheap model on the same data and generators as jena_gru (10 days of history,
-one row per hour, target 24 hours later; chapter06/jena_generator.py presents them): Flatten
-turns each sample of 240 timesteps x 14 measurements into one vector of 3,360 numbers, then
-Dense(32, relu) and Dense(1). RMSprop on the mean absolute error, 500 steps of 128 samples per
-epoch, 20 epochs, validated on the 2nd range of the series. Flattening throws away the notion of
-time, and the network does not find the simple common-sense solution (MAE 0.29, jena_generator)
-in its much larger hypothesis space: its validation MAE stays around that baseline or worse.
+one row per hour, target 24 hours later): Flatten turns each sample of 240 timesteps x 14
+measurements into 3,360 numbers, then Dense(32, relu) and Dense(1); RMSprop on the MAE, 500
+steps of 128 samples per epoch, 20 epochs. Without the notion of time, it does not find the
+common-sense solution (MAE 0.29, jena_generator): its validation MAE stays around it or worse.
 
-Book (notebook 6.3, cell 24): validation MAE best 0.2994 at epoch 2, 0.3545 after epoch 20.
-
-The quick profile (fewer, shorter epochs, like jena_gru's) is untested on the real series: the
-Jena CSV was not available where this was written, so RESULTS.md says "not measured"; the tests
-run the script on a small CSV in the same format.
-
-Keras 2 -> 3: `fit_generator(train_gen, steps_per_epoch=500, ...)` -> `fit(train_gen,
-steps_per_epoch=500, ...)` with the same Python generator; `Flatten(input_shape=(lookback //
-step, float_data.shape[-1]))` -> `keras.Input(shape=(lookback // step, 14))` then `Flatten()`.
-
-Data: datasets/jena_climate_2009_2016.csv (see chapter06/jena_generator.py).
+Book: validation MAE best 0.2994 at epoch 2, 0.3545 after epoch 20 (notebook 6.3, cell 24).
 
 Run:  python chapter06/jena_dense_baseline.py [--profile smoke|quick|full]
+Data: datasets/jena_climate_2009_2016.csv (see jena_generator.py). It was not available here,
+so the quick profile is untested on the real series (RESULTS.md says "not measured").
 """
 
 import keras
@@ -51,7 +41,7 @@ def build_model(timesteps, num_features):
     """The book's model (cell 24), compiled; input: `timesteps` rows of `num_features`."""
     model = keras.Sequential(
         [
-            keras.Input(shape=(timesteps, num_features)),
+            keras.Input(shape=(timesteps, num_features)),  # Keras 2: Flatten(input_shape=...)
             layers.Flatten(),
             layers.Dense(32, activation="relu"),
             layers.Dense(1),

@@ -1,34 +1,17 @@
 """Jena climate: a first recurrent baseline, GRU(32), predicting the temperature 24 hours ahead.
 
 Deep Learning with Python, section 6.3.5 (notebook 6.3, cell 29). The normalized Jena series goes
-through the book's generators (`dlwp.timeseries.book_generators`; chapter06/jena_generator.py
-presents them: 10 days of history, one row per hour, target 24 hours later); a GRU(32) followed
-by Dense(1) is trained with RMSprop on the mean absolute error, 500 steps of 128 samples per
-epoch, 20 epochs, validated on the 2nd range of the series (val_steps = 769 batches, all of it).
-The validation MAE is compared with the common-sense baseline (0.2897).
+through the book's generators (jena_generator.py: 10 days of history, one row per hour, target
+24 hours later); GRU(32) then Dense(1) (4,545 parameters, as in the book), trained with RMSprop
+on the mean absolute error, 500 steps of 128 samples per epoch, 20 epochs, validated on the 2nd
+range of the series (val_steps = 769 batches, all of it) against the common-sense baseline (0.2897).
 
-Book (notebook 6.3, cell 29): validation MAE best 0.2644 at epoch 6 (about 2.35 degC, markdown
-cell 32), 0.3034 after epoch 20: it beats the baseline, then overfits.
-
-The quick profile (fewer, shorter epochs) is untested on the real series: the Jena CSV was not
-available where this was written, so RESULTS.md says "not measured"; the tests run the script on
-a small CSV in the same format.
-
-Keras 2 -> 3: `fit_generator(train_gen, steps_per_epoch=500, ...)`
--> `fit(train_gen, steps_per_epoch=500, ...)` with the same Python generator; `RMSprop()`
--> `RMSprop(epsilon=KERAS2_RMSPROP_EPSILON)` (Keras 2.0.8's step, dlwp.optimizers); the input shape
-`(None, float_data.shape[-1])` goes to `keras.Input`. The GRU is Keras 2's: `reset_after=False` (the
-reset gate applied before the recurrent matmul, one bias per gate), so the model has the book's
-4,545 parameters (Keras 3's default `reset_after=True` adds a second bias per gate: 4,641); cuDNN
-implements only `reset_after=True`, so on a GPU this GRU runs Keras' own loop. Known, deliberate
-differences: the gates use Keras 3's default `recurrent_activation="sigmoid"`, where Keras 2.0.8's
-default was `"hard_sigmoid"` (clip(0.2 x + 0.5, 0, 1); Keras 3's "hard_sigmoid" is another function,
-relu6(x + 3) / 6). RMSprop is the book's: `epsilon=1e-16` inside the root is Keras 2.0.8's 1e-8
-outside it (dlwp.optimizers).
-
-Data: datasets/jena_climate_2009_2016.csv (see chapter06/jena_generator.py).
+Book: validation MAE best 0.2644 at epoch 6 (about 2.35 degC, markdown cell 32), 0.3034 after
+epoch 20 (notebook 6.3, cell 29): it beats the baseline, then overfits.
 
 Run:  python chapter06/jena_gru.py [--profile smoke|quick|full]
+Data: datasets/jena_climate_2009_2016.csv (see jena_generator.py). It was not available here,
+so the quick profile is untested on the real series (RESULTS.md says "not measured").
 """
 
 import keras
@@ -58,7 +41,9 @@ def build_model(num_features):
     model = keras.Sequential(
         [
             keras.Input(shape=(None, num_features)),
-            layers.GRU(32, reset_after=False),  # Keras 2's GRU (see the docstring)
+            # reset_after=False: Keras 2's GRU, one bias per gate (Keras 3's default: 4,641
+            # parameters). cuDNN implements only reset_after=True: on a GPU this runs Keras' loop.
+            layers.GRU(32, reset_after=False),
             layers.Dense(1),
         ]
     )

@@ -1,34 +1,17 @@
 """Jena climate: GRU(32) regularized with dropout and recurrent dropout.
 
 Deep Learning with Python, section 6.3.6 (notebook 6.3, cell 34). The same data, generators and
-training as jena_gru, whose validation MAE starts to climb after a few epochs: here the GRU drops
-20% of its inputs (`dropout=0.2`) and 20% of its recurrent state (`recurrent_dropout=0.2`, the
-same mask at every timestep, as Gal and Ghahramani showed an RNN needs). A regularized network
-converges more slowly, so it trains for 40 epochs instead of 20. RMSprop, MAE, 500 steps of 128
-samples per epoch. Dropout removes the overfitting of jena_gru (the validation MAE stays flat
-for 40 epochs), but the best score is barely better: the network is now limited by capacity
-(see jena_stacked_gru).
+training as jena_gru, whose validation MAE climbs after a few epochs: here the GRU drops 20% of
+its inputs (`dropout=0.2`) and 20% of its recurrent state (`recurrent_dropout=0.2`, the same mask
+at every timestep, as Gal and Ghahramani showed an RNN needs), and trains 40 epochs instead of 20
+(RMSprop, MAE, 500 steps of 128 samples). The overfitting goes (the validation MAE stays flat),
+but the best score is barely better: the network is now limited by capacity (jena_stacked_gru).
 
-Book (notebook 6.3, cell 34): validation MAE best 0.2619 at epoch 33, 0.2719 after epoch 40.
-
-Recurrent dropout and speed: with `recurrent_dropout > 0` Keras cannot use the fused cuDNN
-kernel on a GPU, and on a CPU it switches the cell from its fused gate matmul to one matmul per
-gate (measured for jena_stacked_gru: 1.5x the time per epoch).
-
-The quick profile (fewer, shorter epochs, like jena_gru's) is untested on the real series: the
-Jena CSV was not available where this was written, so RESULTS.md says "not measured"; the tests
-run the script on a small CSV in the same format.
-
-Keras 2 -> 3: `fit_generator` -> `fit` with the same Python generator; the input shape `(None,
-float_data.shape[-1])` goes to `keras.Input`. The GRU is Keras 2's: `reset_after=False` (the
-reset gate applied before the recurrent matmul, one bias per gate), so it has the same 4,512
-weights as in the book (Keras 3's default `reset_after=True` has two biases per gate: 4,608).
-Its gates use Keras 3's default `recurrent_activation="sigmoid"`; Keras 2.0.8's default was
-`"hard_sigmoid"` (a piecewise-linear approximation).
-
-Data: datasets/jena_climate_2009_2016.csv (see chapter06/jena_generator.py).
+Book: validation MAE best 0.2619 at epoch 33, 0.2719 after epoch 40 (notebook 6.3, cell 34).
 
 Run:  python chapter06/jena_gru_dropout.py [--profile smoke|quick|full]
+Data: datasets/jena_climate_2009_2016.csv (see jena_generator.py). It was not available here,
+so the quick profile is untested on the real series (RESULTS.md says "not measured").
 """
 
 import keras
@@ -59,6 +42,8 @@ def build_model(num_features):
     model = keras.Sequential(
         [
             keras.Input(shape=(None, num_features)),
+            # 4,512 weights, as in the book (reset_after=True: 4,608). recurrent_dropout > 0: no
+            # cuDNN kernel on a GPU, one matmul per gate on a CPU (1.5x the time, jena_stacked_gru)
             layers.GRU(32, dropout=0.2, recurrent_dropout=0.2, reset_after=False),
             layers.Dense(1),
         ]

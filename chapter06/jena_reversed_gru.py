@@ -1,31 +1,17 @@
 """Jena climate: GRU(32) fed the sequences in reverse order (most recent measurement first).
 
 Deep Learning with Python, section 6.3.8 (notebook 6.3, cells 43-44). Before trying a
-bidirectional RNN, the book checks how much the order of the timesteps matters: the same
-training as jena_gru (GRU(32), Dense(1), RMSprop on the MAE, 500 steps of 128 samples, 20
-epochs), but every sample reaches the network with its time axis reversed, `samples[:, ::-1, :]`
-(the book's `reverse_order_generator`; here `reverse_order` wraps the book's generators). The
-reversed GRU does much worse than the forward one, and even than the common-sense baseline
-(0.29): for a weather forecast the recent past matters most, and a GRU reading it last, as the
-forward one does, remembers it best. Order matters here, unlike for the IMDB reviews of
-imdb_reversed_lstm.
+bidirectional RNN, the book checks how much the order of the timesteps matters: jena_gru's
+training (GRU(32), Dense(1), RMSprop on the MAE, 500 steps of 128 samples, 20 epochs), but every
+sample's time axis reversed (the book's `reverse_order_generator`: `reverse_order` here). It does
+much worse than the forward GRU, and than the common-sense baseline (0.29): for a forecast the
+recent past matters most. Order matters here, unlike for the reviews of imdb_reversed_lstm.
 
-Book (notebook 6.3, cell 44): validation MAE best 0.3990 at epoch 11, 0.4261 after epoch 20.
-
-The quick profile (fewer, shorter epochs, like jena_gru's) is untested on the real series: the
-Jena CSV was not available where this was written, so RESULTS.md says "not measured"; the tests
-run the script on a small CSV in the same format.
-
-Keras 2 -> 3: `fit_generator` -> `fit` with the same Python generators; the input shape `(None,
-float_data.shape[-1])` goes to `keras.Input`. The GRU is Keras 2's: `reset_after=False` (the
-reset gate applied before the recurrent matmul, one bias per gate), so it has the same 4,512
-weights as in the book (Keras 3's default `reset_after=True` has two biases per gate: 4,608).
-Its gates use Keras 3's default `recurrent_activation="sigmoid"`; Keras 2.0.8's default was
-`"hard_sigmoid"` (a piecewise-linear approximation).
-
-Data: datasets/jena_climate_2009_2016.csv (see chapter06/jena_generator.py).
+Book: validation MAE best 0.3990 at epoch 11, 0.4261 after epoch 20 (notebook 6.3, cell 44).
 
 Run:  python chapter06/jena_reversed_gru.py [--profile smoke|quick|full]
+Data: datasets/jena_climate_2009_2016.csv (see jena_generator.py). It was not available here,
+so the quick profile is untested on the real series (RESULTS.md says "not measured").
 """
 
 import keras
@@ -62,7 +48,7 @@ def build_model(num_features):
     model = keras.Sequential(
         [
             keras.Input(shape=(None, num_features)),
-            layers.GRU(32, reset_after=False),
+            layers.GRU(32, reset_after=False),  # 4,512 weights, as in the book
             layers.Dense(1),
         ]
     )

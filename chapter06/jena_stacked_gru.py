@@ -1,40 +1,17 @@
 """Jena climate: two stacked GRU layers with dropout and recurrent dropout.
 
 Deep Learning with Python, section 6.3.7 (notebook 6.3, cell 38). Same data and generators as
-jena_gru; the model stacks GRU(32, dropout=0.1, recurrent_dropout=0.5, return_sequences=True)
-and GRU(64, activation="relu", dropout=0.1, recurrent_dropout=0.5) before Dense(1), trained with
-RMSprop on the MAE, 500 steps per epoch, 40 epochs (dropout-regularized networks take longer to
-converge). Dropout fights the overfitting of jena_gru; the extra layer adds capacity.
+jena_gru; GRU(32, dropout=0.1, recurrent_dropout=0.5, return_sequences=True), then GRU(64,
+activation="relu", dropout=0.1, recurrent_dropout=0.5) and Dense(1) (23,201 parameters, as in
+the book); RMSprop on the MAE, 500 steps per epoch, 40 epochs (dropout-regularized networks
+converge more slowly). Dropout fights jena_gru's overfitting; the extra layer adds capacity.
 
-Book (notebook 6.3, cell 38): validation MAE best 0.2633 at epoch 16 (0.2634 at epoch 14), 0.2782
-after epoch 40: no real overfitting, and only a small gain over GRU(32).
+Book: validation MAE best 0.2633 at epoch 16 (0.2634 at epoch 14), 0.2782 after epoch 40
+(notebook 6.3, cell 38): no real overfitting, and only a small gain over GRU(32).
 
-Recurrent dropout and speed: a GRU with `recurrent_dropout > 0` cannot use the fused cuDNN kernel
-on a GPU (Keras falls back to its step-by-step loop), and on the CPU it also switches the cell
-from its fused gate matmul (`implementation=2`) to one matmul per gate (`implementation=1`).
-Measured here (2 CPU cores, TensorFlow 2.21, this model, batch 128, 240 timesteps, on a synthetic
-array of the Jena shape 420,551 x 14; benchmarks/recurrent_dropout_cost.py):
-113 s per 500-step epoch with `recurrent_dropout=0` and 172 s with 0.5, i.e. 1.5x the time
-(training steps only; the validation pass, without dropout, costs the same in both). Those
-timings are of Keras 3's default GRU (`reset_after=True`), measured before the model was set to
-Keras 2's `reset_after=False`.
-
-The quick profile (fewer, shorter epochs) is untested on the real series: the Jena CSV was not
-available where this was written, so RESULTS.md says "not measured"; the tests run the script on
-a small CSV in the same format.
-
-Keras 2 -> 3: `fit_generator` -> `fit` with the same Python generator; `input_shape=` on the first
-layer -> `keras.Input`. Both GRUs are Keras 2's: `reset_after=False` (the reset gate applied before
-the recurrent matmul, one bias per gate), so the model has the book's 23,201 parameters (Keras 3's
-default `reset_after=True` adds a second bias per gate: 23,489). Known, deliberate differences: the
-gates use Keras 3's default `recurrent_activation="sigmoid"`, where Keras 2.0.8's default was
-`"hard_sigmoid"` (clip(0.2 x + 0.5, 0, 1); Keras 3's "hard_sigmoid" is another function,
-relu6(x + 3) / 6). RMSprop is the book's: `epsilon=1e-16` inside the root is Keras 2.0.8's 1e-8
-outside it (dlwp.optimizers).
-
-Data: datasets/jena_climate_2009_2016.csv (see chapter06/jena_generator.py).
-
-Run:  python chapter06/jena_stacked_gru.py [--profile smoke|quick|full]
+Run:  python chapter06/jena_stacked_gru.py [--profile smoke|quick|full] [--recurrent-dropout R]
+Data: datasets/jena_climate_2009_2016.csv (see jena_generator.py). It was not available here,
+so the quick profile is untested on the real series (RESULTS.md says "not measured").
 """
 
 import keras
@@ -55,7 +32,10 @@ PROFILES = {
         "recurrent_dropout": 0.5,
         **SMOKE_SETTINGS,
     },
-    # quick: ~0.34 s per training step here (see above): 4 x 150 steps + validation, ~4-5 min
+    # quick: ~0.34 s per training step here: 4 x 150 steps + validation, ~4-5 min. Measured (2
+    # cores, TF 2.21, a synthetic 420,551 x 14 array; benchmarks/recurrent_dropout_cost.py): 113 s
+    # per 500-step epoch with recurrent_dropout=0, 172 s with 0.5 (1.5x: no fused cuDNN kernel on
+    # a GPU, one matmul per gate on a CPU); timed with reset_after=True, before it was set False
     "quick": {
         "epochs": 4,
         "steps_per_epoch": 150,
@@ -86,7 +66,7 @@ def build_model(num_features, recurrent_dropout=0.5):
                 dropout=0.1,
                 recurrent_dropout=recurrent_dropout,
                 return_sequences=True,
-                reset_after=False,  # Keras 2's GRU (see the docstring)
+                reset_after=False,  # Keras 2's GRU: 23,201 parameters (Keras 3's default: 23,489)
             ),
             layers.GRU(
                 64,
