@@ -5,44 +5,16 @@ African elephants (224x224, `preprocess_input`) and predicts "African elephant" 
 gradient of that class score with respect to the output feature map of the last convolutional
 layer (`block5_conv3`, 14x14x512) is averaged over the map into one weight per channel; the
 channels, weighted, are averaged into a 14x14 heatmap, ReLU'd and normalized to [0, 1], then
-resized, colored (jet) and superimposed on the photo at 40%.
+resized, colored (jet) and superimposed on the photo at 40%. The photo is resized bilinearly
+(Keras 2: nearest neighbour), so the score moves a little. `--model PATH --image PATH` explains
+any saved classifier instead (e.g. dogs_vs_cats_augmentation.py's), with no book number beside it.
 
-Keras 2 -> Keras 3, line by line:
-  K.gradients(african_elephant_output, last_conv_layer.output)[0]; K.function(...)
-                                   -> keras.Model(model.inputs, [last_conv.output, model.output])
-                                      under tf.GradientTape; tape.gradient(score, conv_output)
-  pooled_grads = K.mean(grads, axis=(0, 1, 2)) -> tf.reduce_mean(grads, axis=(0, 1, 2))
-  VGG16(weights="imagenet")       -> keras.applications.VGG16 through dlwp.data.imagenet
-                                      (find_weights, build: a wrong file is one line)
-  image.load_img(img_path, target_size=(224, 224)) -> dlwp.images.load_image_array(path,
-                                      (224, 224)): resized bilinearly, Keras 3's default, where
-                                      Keras 2's load_img resized nearest-neighbour (kept, see the
-                                      README's table of differences: the score moves a little)
-  decode_predictions(preds, top=3) -> the same, with the class names read from
-                                      <data>/models/imagenet_class_index.json (local first,
-                                      dlwp.data.imagenet.load_class_index)
-  cv2.resize / applyColorMap(COLORMAP_JET) / imwrite -> matplotlib's jet colormap, PIL resize,
-                                      keras.utils.save_img
+Book: top class African_elephant (index 386, notebook 5.4 cell 48) with probability 0.9094 (cell
+46 prints 0.90942144; the text says 92.5%); a 14x14 heatmap that lights up the calf's face and
+ears (cell 52).
 
-VGG16's ImageNet weights (with top) are looked for under `<data>/models/` with Keras' file name;
-without them the default run stops with one clear error. `--model PATH --image PATH` runs the
-same computation on any saved Keras classifier, such as the Dogs vs. Cats convnet of
-chapter05/dogs_vs_cats_augmentation.py: its last Conv2D layer is used (or `--layer`), and for its
-single sigmoid output the score of the predicted class is p(dog) or 1 - p(dog); it is loaded by
-`dlwp.models.load_model`. `--image` takes a file or a path inside the data folder
-(`dlwp.images.find_image`). Such a run is a variant, named after the model (or, with VGG16, the
-image): the book's numbers were measured on VGG16 and the elephant photo, so none stands beside
-it, and the metric `stands_in_for` says what it replaces. `--weights none` is for smoke tests
-only. An image that is not one, a decompression bomb (more pixels than PIL decodes safely) or
-one under 32 pixels a side (`dlwp.images.MIN_SIDE`) stops the run with one line, naming it.
-
-Quick profile: as full, the notebook's (one image).
-
-Book (notebook 5.4, VGG16, elephant): top class African_elephant (index 386, cell 48) with
-probability 0.9094 (cell 46 prints 0.90942144; the text says 92.5%); a 14x14 heatmap that lights
-up the calf's face and ears (cell 52).
-
-Run:  python chapter05/grad_cam.py [--weights ...] | [--model PATH.keras --image PATH]
+Run:  python chapter05/grad_cam.py [--profile smoke|quick|full] [--weights imagenet|none|PATH]
+          | [--model PATH.keras --image PATH]
 """
 
 from pathlib import Path
@@ -82,7 +54,8 @@ def last_conv_layer(model):
 
 
 def gradcam_model(model, layer_name):
-    """image -> (the feature map of `layer_name`, the predictions)."""
+    """image -> (the feature map of `layer_name`, the predictions): what the book's
+    K.function([model.input], [pooled_grads, last_conv_layer.output[0]]) reads."""
     if layer_name not in [layer.name for layer in model.layers]:
         raise UserError(
             f"{model.name} has no layer {layer_name!r}", "pass --layer with one of its layers"
@@ -101,7 +74,7 @@ def gradcam_model(model, layer_name):
 
 def class_score(predictions, class_index):
     """The score Grad-CAM explains: a softmax/logit column, or for a single sigmoid unit
-    p for class 1 and 1 - p for class 0."""
+    p for class 1 and 1 - p for class 0 (the Dogs vs. Cats convnet: p(dog) or 1 - p(dog))."""
     if predictions.shape[-1] == 1:
         p = predictions[:, 0]
         return p if class_index == 1 else 1.0 - p
@@ -127,8 +100,9 @@ def make_gradcam_heatmap(grad_model, image_batch, class_index=None):
         if class_index is None:
             class_index = predicted_class(predictions)
         score = class_score(predictions, class_index)
+    # the book's K.gradients(african_elephant_output, last_conv_layer.output)[0]
     grads = tape.gradient(score, conv_output)  # (1, h, w, channels)
-    pooled_grads = tf.reduce_mean(grads, axis=(0, 1, 2))  # (channels,)
+    pooled_grads = tf.reduce_mean(grads, axis=(0, 1, 2))  # (channels,): K.mean, the same axes
     heatmap = tf.reduce_mean(conv_output[0] * pooled_grads, axis=-1).numpy()  # (h, w)
     heatmap = np.maximum(heatmap, 0)
     if heatmap.max() > 0:
@@ -137,7 +111,8 @@ def make_gradcam_heatmap(grad_model, image_batch, class_index=None):
 
 
 def superimpose(image, heatmap, alpha=0.4):
-    """The heatmap resized to the image, colored with jet, added at `alpha`: uint8 (H, W, 3)."""
+    """The heatmap resized to the image, colored with jet, added at `alpha`: uint8 (H, W, 3).
+    The book's cv2.resize and applyColorMap(COLORMAP_JET): PIL's resize, matplotlib's jet."""
     image = np.asarray(image, dtype="float32")
     height, width = image.shape[:2]
     resized = Image.fromarray(np.uint8(255 * np.clip(heatmap, 0, 1))).resize(
@@ -175,10 +150,10 @@ def main(argv=None):
             "pass --model PATH to a saved Keras classifier, such as the one "
             "chapter05/dogs_vs_cats_augmentation.py saves",
         )
-        layer_name = args.layer or last_conv_layer(model)
+        layer_name = args.layer or last_conv_layer(model)  # or --layer
         preprocess = None  # our convnets rescale inside the model
         names = BINARY_CLASSES if model.output_shape[-1] == 1 else None
-    else:
+    else:  # the book's VGG16(weights="imagenet"); a wrong weights file is one line
         weights = imagenet.find_weights(
             args.folders, "vgg16", include_top=True, weights=args.weights
         )
@@ -187,10 +162,13 @@ def main(argv=None):
         )
         layer_name = args.layer or "block5_conv3"
         preprocess = keras.applications.vgg16.preprocess_input
+        # decode_predictions' class names, from <data>/models/imagenet_class_index.json first
         names = [name for _, name in imagenet.load_class_index(args.folders)]
     image_path = images.find_image(args.folders, args.image or ELEPHANT)
     height, width = model.input_shape[1:3]
-    # a photo too small, too large (a decompression bomb) or not an image: one line, BadData
+    # the book's load_img(img_path, target_size=(224, 224)), resized bilinearly (see the README's
+    # table). A photo under 32 pixels a side, too large (a decompression bomb) or not an image:
+    # one line naming it, BadData
     image = images.load_image_array(image_path, (height, width), min_side=images.MIN_SIDE)
     x = image[None] if preprocess is None else preprocess(image[None].copy())
 
