@@ -1,42 +1,16 @@
 """Character-level text generation with an LSTM, trained on Nietzsche.
 
-Deep Learning with Python, section 8.1.4 (notebook 8.1). The corpus is lower-cased and cut into
-overlapping sequences of `maxlen` = 60 characters, sampled every `step` = 3 characters; the target
-of each is the character that follows it. Sequences and targets are one-hot encoded over the
-corpus' distinct characters, and a single LSTM(128) followed by Dense(n_chars, softmax) learns to
-predict the next character (RMSprop(learning_rate=0.01), categorical crossentropy, batch 128).
-After every epoch a random 60-character seed from the text is extended by 400 characters at
-temperatures 0.2, 0.5, 1.0 and 1.2, drawing each character with the book's `sample` (listing 8.6:
-the reweighting of chapter08/text_sampling.py, written out here as the book prints it again). As
-in the notebook, the text runs on from one temperature to the next within an epoch: each
-temperature starts from the last 60 characters the previous one wrote (only 0.2 starts from the
-seed). Everything generated goes to `results/chapter08/char_lstm_generation.txt`; the results hold
-an excerpt of the last epoch's text.
+Deep Learning with Python, section 8.1.4 (notebook 8.1). The lower-cased corpus is cut into
+60-character sequences every 3 characters, one-hot encoded, and LSTM(128) -> Dense(softmax) learns
+the next character (RMSprop(learning_rate=0.01), batch 128). After every epoch a random 60-character
+seed is extended by 400 characters at temperatures 0.2, 0.5, 1.0 and 1.2 with the book's `sample`
+(listing 8.6), each temperature continuing the previous one's text as in the notebook; all of it
+goes to results/chapter08/char_lstm_generation.txt. `quick` (2 epochs) turns on `--guard`, our
+addition: gradient clipping, and a stop with the best weights restored if the loss diverges.
 
-Book (notebook 8.1, cell 13): 59 epochs (`range(1, 60)`); the training loss fell from 1.9895 to
-its minimum 1.3014 at epoch 54, then the run diverged (56: 1.5978, 57: 4.7329, 58: 12.5951,
-59: 14.5726) and wrote garbage. `full` is that run: 59 epochs, RMSprop(0.01) without clipping,
-no rollback.
-`quick`: 2 epochs on the whole text (~100 s each on 2 CPU cores; loss ~2.0 after the first), with
-the divergence guard on (`--guard`; our addition, off in `full`): RMSprop clips each gradient's
-norm to 1.0 (`clipnorm=1.0`), which bounds the size of a step when a large gradient appears, the
-usual cause of such a blow-up with a high learning rate like 0.01; and if an epoch's loss is still
-more than 25% above the best so far (or not finite), training stops and the best weights are
-restored, so a diverged model never writes the final text. Without the guard, only a non-finite
-loss ends a run (NaN weights cannot generate text; the notebook's `sample` would fail on them).
-
-Ported: `RMSprop(lr=0.01)` -> `RMSprop(learning_rate=0.01)`; the book's one-hot arrays (200,000 x 60
-x 57 booleans, ~0.7 GB, and 2.7 GB once Keras casts them to float) are built per batch instead: a
-tf.data pipeline holds the character indices and one-hot encodes each batch with `tf.one_hot` (the
-network sees exactly the same inputs, reshuffled every epoch as `fit(x, y)` does);
-`model.predict(x)` in the generation loop -> `model.predict_on_batch(x)` (same output, no per-call
-progress bar overhead); `sample` subtracts the max before `np.exp` (same result, no overflow at low
-temperature) and takes a seeded `np.random.Generator` (the notebook used NumPy's and Python's global
-generators). Differences Keras 3 keeps: the LSTM's gates use Keras 3's default
-`recurrent_activation="sigmoid"` where Keras 2.0.8 used `"hard_sigmoid"` (clip(0.2 x + 0.5);
-Keras 3's `hard_sigmoid` is another function), same parameter count. RMSprop is the book's:
-`epsilon=1e-16` inside the root is Keras 2.0.8's 1e-8 outside it (dlwp.optimizers). So `full` is the
-book's settings, not its random draws: whether and when it diverges is not reproducible.
+Book (notebook 8.1, cell 13): 59 epochs; the training loss fell from 1.9895 to 1.3014 (epoch 54),
+then diverged (56: 1.5978, 57: 4.7329, 58: 12.5951, 59: 14.5726). `full` is that run, unguarded:
+the book's settings, not its random draws, so whether and when it diverges is not reproducible.
 
 Run:  python chapter08/char_lstm_generation.py [--profile smoke|quick|full] [--epochs N] [--guard]
 """
@@ -54,6 +28,7 @@ from dlwp.data import nietzsche
 from dlwp.errors import UserError
 from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
+# quick: ~100 s an epoch on 2 CPU cores, loss ~2.0 after the first
 PROFILES = {
     "smoke": {"epochs": 1, "max_chars": 3000, "gen_length": 40, "guard": True},
     "quick": {"epochs": 2, "max_chars": None, "gen_length": 400, "guard": True},
@@ -79,6 +54,10 @@ BOOK = {
 MAXLEN = 60
 STEP = 3
 TEMPERATURES = (0.2, 0.5, 1.0, 1.2)
+# --guard (our addition, off in full): RMSprop clips each gradient's norm to 1.0, the usual cure
+# for a blow-up at a learning rate as high as 0.01, and an epoch whose loss is more than 25% above
+# the best so far stops training with the best weights restored. Unguarded, only a non-finite loss
+# stops a run.
 DIVERGENCE_FACTOR = 1.25
 
 
@@ -90,7 +69,7 @@ def sample(preds, temperature=1.0, rng=None):
     preds = np.asarray(preds).astype("float64")
     with np.errstate(divide="ignore"):  # log(0) = -inf: a character that stays impossible
         preds = np.log(preds) / temperature
-    exp_preds = np.exp(preds - np.max(preds))
+    exp_preds = np.exp(preds - np.max(preds))  # max subtracted: same result, no overflow
     preds = exp_preds / np.sum(exp_preds)
     probas = (rng or np.random).multinomial(1, preds, 1)
     return int(np.argmax(probas))
@@ -120,6 +99,8 @@ def vectorize(sentences, next_chars, char_indices):
 
 def one_hot_dataset(sentences, next_chars, char_indices, batch_size=128, seed=None):
     """The same (x, y) as `vectorize`, one-hot encoded batch by batch, shuffled each epoch."""
+    # instead of the book's whole arrays (200,000 x 60 x 57 booleans, 2.7 GB once cast to float):
+    # the network sees the same inputs, reshuffled every epoch as fit(x, y) does
     n_chars = len(char_indices)
     x_idx = np.array([[char_indices[c] for c in s] for s in sentences], dtype="int32")
     y_idx = np.array([char_indices[c] for c in next_chars], dtype="int32")
@@ -134,7 +115,7 @@ def build_model(maxlen, n_chars, clipnorm=None):
     model = keras.Sequential(
         [
             keras.Input(shape=(maxlen, n_chars)),
-            layers.LSTM(128),
+            layers.LSTM(128),  # gates: Keras 3's sigmoid (Keras 2.0.8: hard_sigmoid; see README)
             layers.Dense(n_chars, activation="softmax"),
         ]
     )
@@ -154,6 +135,7 @@ def generate_text(model, seed_text, temperature, length, char_indices, rng):
         sampled = np.zeros((1, maxlen, len(chars)), dtype="float32")
         for t, char in enumerate(generated[-maxlen:]):
             sampled[0, t, char_indices[char]] = 1.0
+        # the book's model.predict(x): the same output without predict's per-call overhead
         preds = np.asarray(model.predict_on_batch(sampled))[0]
         generated += chars[sample(preds, temperature, rng)]
     return generated[maxlen:]

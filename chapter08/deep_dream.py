@@ -1,31 +1,20 @@
 """DeepDream: gradient ascent on an image to over-excite chosen layers of a pretrained convnet.
 
-Deep Learning with Python, section 8.2. The loss is a weighted sum of the L2 norms (sum of squares,
-divided by the number of activation values) of several layers' activations, with a 2-pixel border
-excluded to avoid edge artifacts. Gradient *ascent* on the image (gradients normalized by their
-mean absolute value, step 0.01, 20 iterations per scale, stopping early when the loss exceeds
-`max_loss`) is run at 3 successive "octaves", each 1.4 times larger than the previous one. After
-each octave, the detail lost by shrinking the original image is re-injected into the upscaled
-dream. The gradient step runs in `tf.function` around a `tf.GradientTape`.
+Deep Learning with Python, section 8.2 (notebook 8.2). The loss is a weighted sum of several layers'
+mean squared activations (a 2-pixel border left out); gradient *ascent* on the image (gradients
+normalized by their mean absolute value, step 0.01, 20 iterations, stopping above `max_loss`) runs
+at 3 octaves, each 1.4 times larger, re-injecting after each the detail lost by shrinking the photo.
+The InceptionV3 ImageNet weights are not available here (a default run fails with a clear error):
+`--base mobilenet` runs the same algorithm on MobileNet (alpha 0.25), labelled as the substitute,
+with layers conv_pw_5/7/9/11_relu and max_loss 35 (its loss is on another scale).
 
-Book (notebook 8.2): InceptionV3 (ImageNet, cell 3) with mixed2: 0.2, mixed3: 3, mixed4: 2,
-mixed5: 1.5 (cell 5); step 0.01, 3 octaves of ratio 1.4, 20 iterations, max_loss 10 (cell 15).
-`full` is those settings. The notebook printed the losses of each octave (cell 15: shapes
-(178, 178), (250, 250), (350, 350), last losses 9.94124, 9.60977, 9.9852), but for its own
-350x350 photo (not published); the photo here is the book's elephant (section 5.4; `--image`),
-so other shapes and losses: the BOOK values are None.
-Here the InceptionV3 ImageNet weights are not available (a default run fails with a clear error);
-`--base mobilenet` runs the same algorithm on MobileNet (alpha 0.25, ImageNet) with the MobileNet
-layer weights below (conv_pw_5/7/9/11_relu: strides 8 to 16, like mixed2-mixed5) and max_loss 35
-(the loss is on another scale with this network: ~14 at the first step on the elephant, ~31 at
-the last); its result is labelled as the substitute. Layers are a flag:
-`--layers name:weight,name:weight`.
+Book (notebook 8.2): InceptionV3 (cell 3) with mixed2: 0.2, mixed3: 3, mixed4: 2, mixed5: 1.5
+(cell 5); step 0.01, 3 octaves of ratio 1.4, 20 iterations, max_loss 10 (cell 15); `full` is those
+settings. Cell 15's octave shapes (178, 178), (250, 250), (350, 350) and last losses 9.94124,
+9.60977, 9.9852 are for the notebook's own unpublished photo; the photo here is the book's elephant
+(section 5.4; `--image`), so the BOOK values are None.
 
-Ported: `K.gradients` + `K.function` -> `tf.GradientTape` inside `tf.function`;
-`scipy.ndimage.zoom(order=1)` -> `tf.image.resize` (bilinear); `scipy.misc.imsave` ->
-`keras.utils.save_img`; `K.set_learning_phase(0)` -> calling the model with `training=False`.
-
-Run:  python chapter08/deep_dream.py --base mobilenet [--image PATH] [--layers ...]
+Run:  python chapter08/deep_dream.py --base mobilenet [--image PATH] [--layers name:weight,...]
 """
 
 import keras
@@ -53,14 +42,15 @@ BASE_LABELS = {
 BASES = ("inception_v3", "mobilenet")
 DEFAULT_LAYERS = {
     "inception_v3": {"mixed2": 0.2, "mixed3": 3.0, "mixed4": 2.0, "mixed5": 1.5},
-    "mobilenet": {
+    "mobilenet": {  # strides 8 to 16, like mixed2-mixed5
         "conv_pw_5_relu": 0.2,
         "conv_pw_7_relu": 3.0,
         "conv_pw_9_relu": 2.0,
         "conv_pw_11_relu": 1.5,
     },
 }
-MAX_LOSS = {"inception_v3": 10.0, "mobilenet": 35.0}  # MobileNet's loss starts near 14
+# MobileNet's loss is on another scale: ~14 at the first step on the elephant, ~31 at the last
+MAX_LOSS = {"inception_v3": 10.0, "mobilenet": 35.0}
 DEFAULT_IMAGE = "datasets/images/creative_commons_elephant.jpg"
 STEP = 0.01  # gradient ascent step size
 NUM_OCTAVE = 3  # number of scales
@@ -137,6 +127,7 @@ def make_ascent_step(extractor, layer_weights):
     def gradient_ascent_step(image, step):
         with tf.GradientTape() as tape:
             tape.watch(image)
+            # training=False stands for the book's K.set_learning_phase(0)
             loss = dream_loss(extractor(image, training=False), layer_weights)
         grads = tape.gradient(loss, image)
         grads /= tf.maximum(tf.reduce_mean(tf.abs(grads)), 1e-7)
@@ -167,7 +158,7 @@ def octave_shapes(original_shape, num_octave=NUM_OCTAVE, octave_scale=OCTAVE_SCA
     return shapes[::-1]
 
 
-def resize(image, shape):
+def resize(image, shape):  # the book's scipy.ndimage.zoom(order=1): bilinear too
     return tf.image.resize(image, shape, method="bilinear")
 
 

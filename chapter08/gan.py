@@ -1,42 +1,18 @@
 """A deep convolutional GAN that learns to draw CIFAR-10 frogs.
 
-Deep Learning with Python, section 8.5 (notebook 8.5). The generator maps a 32-d latent vector to
-a 32x32 RGB image: Dense(128*16*16) -> Reshape(16, 16, 128) -> Conv2D 5x5 -> Conv2DTranspose 4x4
-stride 2 (up to 32x32) -> two Conv2D 5x5 -> Conv2D(3, 7x7, tanh), LeakyReLU everywhere (the book's
-`LeakyReLU()`: negative slope 0.3, Keras' default then and now). The discriminator maps an image to
-the probability that it is *generated*: Conv2D 3x3 then three 4x4 stride-2 Conv2Ds with LeakyReLU,
-Flatten, Dropout(0.4), Dense(1, sigmoid). The `gan` model chains generator and discriminator with
-the discriminator frozen. Both train with RMSprop, clipvalue=1.0 and the book's learning-rate
-decay: D at 0.0008, the GAN at 0.0004. The book's loop, per step: generate a batch of fakes, train
-the discriminator on fakes (label 1) and real frogs (label 0) with random label noise (+0.05 *
-U[0, 1)); then train the generator through `gan` on new latent points labelled "real" (0), i.e. to
-fool the frozen discriminator. A grid of generated frogs is saved every `save_every` steps
-(`results/chapter08/gan_step<N>.png`, the last one in RESULTS.md).
-NaN guard: training stops at the first non-finite loss and the results say so (it changes
-nothing in a run whose losses stay finite, as the book's did).
+Deep Learning with Python, section 8.5 (notebook 8.5). The generator maps a 32-d latent vector to a
+32x32 RGB image (Dense -> 16x16x128 -> Conv2D, a stride-2 Conv2DTranspose, Conv2Ds, tanh output);
+the discriminator (four Conv2Ds, Dropout(0.4), Dense(1, sigmoid)) gives the probability that an
+image is *generated*; `gan` chains them with the discriminator frozen. Each step, as in the book:
+train D on fakes (label 1) and real frogs (label 0) with label noise, then G through `gan` on new
+latent points labelled "real". RMSprop with clipvalue=1.0 and the book's learning-rate decay; a grid
+of frogs from 25 fixed latent points every `save_every` steps (results/chapter08/gan_step<N>.png).
 
 Book (notebook 8.5): generator Total params 6,264,579 (cell 5), discriminator 790,913 (cell 7);
-10,000 steps of batch 20 on the 5,000 training frogs scaled to [0, 1] (cell 11); the losses
-printed every 100 steps stay near 0.69 (D, median 0.693) and 0.76 (adversarial, median), the
-last ones (step 9900) 0.669288 and 0.677691. `full` is that run, the book's scaling included
-(`--pixels unit`).
-`quick`: 1,000 steps with 32 generator and 64 discriminator filters (`--gen-width`,
-`--disc-width`): on 2 CPU cores a full-width step takes seconds, a quick one ~0.16 s; its frogs
-are blurry blobs in frog colours, not the book's 10,000-step frogs. `quick` (and `smoke`) also
-scale the frogs to [-1, 1] (`--pixels tanh`), the range of the generator's tanh output, which the
-book's [0, 1] leaves half unused (our choice; the usual DCGAN practice).
-
-Ported: `RMSprop(lr=..., clipvalue=1.0, decay=1e-8)`
--> `RMSprop(learning_rate= InverseTimeDecay(lr, decay_steps=1, decay_rate=1e-8), clipvalue=1.0)`:
-Keras 3 has no `decay`; the schedule is the same formula, lr / (1 + 1e-8 * iterations), each
-optimizer counting its own steps; `discriminator.trainable = False` before compiling `gan` -> the
-same, plus setting it explicitly before each half-step, because Keras 3 reads `trainable` when a
-model's train function is first traced rather than at compile time; `image.array_to_img(...).save`
-of one generated and one real frog every 100 steps -> a 5x5 grid of frogs generated from 25 fixed
-latent points, saved with `keras.utils.save_img` (the book also saves the GAN's weights every 100
-steps: not here). RMSprop is the book's: `epsilon=1e-16` inside the root is Keras 2.0.8's 1e-8
-outside it (dlwp.optimizers). Same settings, not the same random draws: the losses of a run are not
-the book's, only comparable to them.
+10,000 steps of batch 20 on the 5,000 frogs in [0, 1] (cell 11); losses near 0.69 (D, median
+0.693) and 0.76 (adversarial, median), the last (step 9900) 0.669288 and 0.677691. `full` is that
+run (`--pixels unit`); `quick` is 1,000 steps of narrower networks on frogs in [-1, 1]: blurry
+blobs in frog colours. Same settings, not the same random draws: the losses are comparable only.
 
 Run:  python chapter08/gan.py [--profile smoke|quick|full] [--steps N] [--pixels unit|tanh]
 """
@@ -61,6 +37,7 @@ PROFILES = {
         "max_images": 100,
         "pixels": "tanh",
     },
+    # quick: a full-width step takes seconds on 2 CPU cores, a quick one ~0.16 s
     "quick": {
         "steps": 1000,
         "gen_width": 32,
@@ -117,7 +94,9 @@ BOOK = {
     "d_loss_every_save": BOOK_D_LOSSES,  # cell 11, steps 0, 100, ..., 9900
     "a_loss_every_save": BOOK_A_LOSSES,
 }
-PIXELS = {"unit": (0.0, 1.0), "tanh": (-1.0, 1.0)}  # --pixels: the frogs' range
+# --pixels: the frogs' range. tanh (quick, smoke; our choice, the usual DCGAN practice) is the
+# generator's output range, which the book's [0, 1] leaves half unused
+PIXELS = {"unit": (0.0, 1.0), "tanh": (-1.0, 1.0)}
 LATENT_DIM = 32
 HEIGHT = WIDTH = 32
 CHANNELS = 3
@@ -128,7 +107,7 @@ def build_generator(width=256, latent_dim=LATENT_DIM):
     generator_input = keras.Input(shape=(latent_dim,))
     # First, transform the input into a 16x16 128-channel feature map
     x = layers.Dense(128 * 16 * 16)(generator_input)
-    x = layers.LeakyReLU()(x)
+    x = layers.LeakyReLU()(x)  # negative slope 0.3: Keras' default, then and now
     x = layers.Reshape((16, 16, 128))(x)
     x = layers.Conv2D(width, 5, padding="same")(x)
     x = layers.LeakyReLU()(x)
@@ -158,7 +137,8 @@ def build_discriminator(width=128):
     x = layers.Dropout(0.4)(x)  # one dropout layer: an important trick
     x = layers.Dense(1, activation="sigmoid")(x)  # classification layer
     discriminator = keras.Model(discriminator_input, x, name="discriminator")
-    # The book's RMSprop(lr=0.0008, clipvalue=1.0, decay=1e-8): lr / (1 + 1e-8 * iterations)
+    # The book's RMSprop(lr=0.0008, clipvalue=1.0, decay=1e-8): lr / (1 + 1e-8 * iterations).
+    # Keras 3 has no `decay`: the same formula as a schedule, each optimizer counting its own steps
     schedule = keras.optimizers.schedules.InverseTimeDecay(0.0008, decay_steps=1, decay_rate=1e-8)
     optimizer = keras.optimizers.RMSprop(
         learning_rate=schedule, clipvalue=1.0, epsilon=KERAS2_RMSPROP_EPSILON
@@ -190,6 +170,8 @@ def train_discriminator(generator, discriminator, real_images, rng, latent_dim=L
     combined_images = np.concatenate([generated_images, real_images])
     labels = np.concatenate([np.ones((batch_size, 1)), np.zeros((batch_size, 1))])
     labels = (labels + 0.05 * rng.random(labels.shape)).astype("float32")  # an important trick
+    # set before each half-step: Keras 3 reads `trainable` when a model's train function is
+    # first traced, not when it is compiled as Keras 2 did
     discriminator.trainable = True
     return float(discriminator.train_on_batch(combined_images, labels))
 
@@ -276,6 +258,7 @@ def main(argv=None):
         d_loss, a_loss = train_step(generator, discriminator, gan, real_images, rng)
         d_losses.append(d_loss)
         a_losses.append(a_loss)
+        # NaN guard (ours): changes nothing while the losses stay finite, as the book's did
         if not (math.isfinite(d_loss) and math.isfinite(a_loss)):
             stopped = f"non-finite loss at step {step}: d_loss={d_loss}, a_loss={a_loss}"
             print("stopping:", stopped)
@@ -288,6 +271,7 @@ def main(argv=None):
                 f"step {step}: discriminator loss {d_loss:.4f}, adversarial loss {a_loss:.4f}",
                 flush=True,
             )
+            # the book saved one generated and one real frog (and the GAN's weights) every 100 steps
             grid = image_grid(generator.predict_on_batch(fixed_latent), 5, 5, args.pixels)
             last_grid = run.path(f"_step{step}.png")
             keras.utils.save_img(last_grid, grid, scale=False)

@@ -1,38 +1,19 @@
 """Neural style transfer: repaint a photo in the style of a painting, with L-BFGS.
 
-Deep Learning with Python, section 8.3. A pretrained convnet measures three losses on a generated
-image: the *content* loss (squared difference of one deep layer's activations with the photo's),
-the *style* loss (squared difference of Gram matrices, the channel-by-channel correlations of
-activations, with the painting's, over five layers from shallow to deep, each normalized by
-4 * 3**2 * (height * width)**2 as the book does), and the *total variation* loss (smoothness of the
-generated pixels, power 1.25). The weighted sum is minimized over the pixels of the generated image,
-starting from the photo, with SciPy's L-BFGS-B: 20 rounds of at most 20 loss evaluations each (the
-book's `fmin_l_bfgs_b(..., maxfun=20)` in a loop of 20), the loss and its gradient computed by a
-`tf.GradientTape` in `tf.function` and passed to SciPy as float64. The loss is printed per round
-and the image saved per round (`<name>_iterations/round_NN.png`; the last is the result PNG).
+Deep Learning with Python, section 8.3 (notebook 8.3). A pretrained convnet measures a content loss
+(one deep layer's activations vs the photo's), a style loss (Gram matrices of five layers vs the
+painting's) and a total variation loss; their weighted sum is minimized over the pixels, starting
+from the photo, with SciPy's L-BFGS-B (20 rounds of at most 20 evaluations, gradients from a
+`tf.GradientTape`), saving one image per round. The VGG19 ImageNet weights are not available here
+(a default run fails with a clear error): `--base mobilenet` runs the same method on MobileNet
+(alpha 0.25), labelled as the substitute, with a style weight of 3e6 (with the book's 1 the photo
+comes back unchanged).
 
-Book (notebook 8.3): VGG19 (ImageNet, cell 14); content layer block5_conv2; style layers
-block1_conv1 ... block5_conv1; weights content 0.025, style 1.0, total variation 1e-4 (cell 22);
-height 400 (cell 10); 20 rounds of `maxfun=20` (cell 26). `full` is those settings. The notebook's
-loss fell from 7.40874e9 to 5.00414e8 over the 20 rounds (cell 26), but on its own images (cell
-10: a portrait and a Popova painting, files not published), not the Tübingen photo and Starry
-Night used here: the loss sums over the images' activations and pixels, so other images give
-other numbers, and the BOOK values are None.
-Here the VGG19 ImageNet weights are not available (a default run fails with a clear error);
-`--base mobilenet` runs the same method on MobileNet (alpha 0.25, ImageNet), labelled as the
-substitute, with content layer conv_pw_10_relu (stride 16, like block5_conv2), style layers
-conv1_relu, conv_pw_1_relu, conv_pw_3_relu, conv_pw_5_relu, conv_pw_11_relu (strides 2 to 16, like
-block1-block5) and a style weight of 3e6 (content 0.025 and total variation 1e-4 as the book):
-MobileNet's ReLU6 activations and small channel counts (8 to 128) make its Gram matrices tiny
-next to VGG's, and with the book's style weight of 1 the photo comes back unchanged (we tried
-1e3 ... 3e6 on a 200-pixel-high image: from 3e5 on the brush strokes and colors of the painting
-show, 3e6 paints more). `quick` = `full` (20 rounds at height 400: ~1.5 min). All are flags.
-
-Ported: `K.gradients` + `K.function` + the `Evaluator` class -> one `tf.function` returning loss
-and gradients; `fmin_l_bfgs_b(evaluator.loss, x, fprime=evaluator.grads, maxfun=20)` ->
-`scipy.optimize.minimize(fun, x, jac=True, method="L-BFGS-B", options={"maxfun": 20})`; the photo
-and painting activations are computed once instead of at each evaluation (same values);
-`scipy.misc.imsave` -> `keras.utils.save_img`.
+Book (notebook 8.3): VGG19 (cell 14); content layer block5_conv2, style layers block1_conv1 ...
+block5_conv1, weights content 0.025, style 1.0, total variation 1e-4 (cell 22); height 400 (cell
+10); 20 rounds of `maxfun=20` (cell 26); `full` is those settings. Its loss fell from 7.40874e9 to
+5.00414e8 (cell 26), but on the notebook's own unpublished images, not the Tübingen photo and Starry
+Night here: other images give other numbers, so the BOOK values are None.
 
 Run:  python chapter08/neural_style_transfer.py --base mobilenet [--content ...] [--style ...]
 """
@@ -47,6 +28,7 @@ from dlwp.data import imagenet
 from dlwp.errors import UserError
 from dlwp.images import MIN_SIDE, find_image, load_image_array
 
+# quick = full: 20 rounds at height 400 take ~1.5 min with MobileNet
 PROFILES = {
     "smoke": {"iterations": 1, "img_height": 48, "maxfun": 5},
     "quick": {"iterations": 20, "img_height": 400, "maxfun": 20},
@@ -70,8 +52,10 @@ LAYERS = {
         "weights": (0.025, 1.0, 1e-4),  # content, style, total variation
     },
     "mobilenet": {
-        "content": "conv_pw_10_relu",
-        "style": "conv1_relu,conv_pw_1_relu,conv_pw_3_relu,conv_pw_5_relu,conv_pw_11_relu",
+        "content": "conv_pw_10_relu",  # stride 16, like block5_conv2
+        "style": "conv1_relu,conv_pw_1_relu,conv_pw_3_relu,conv_pw_5_relu,conv_pw_11_relu",  # 2-16
+        # ReLU6 and 8-128 channels make MobileNet's Gram matrices tiny next to VGG's: tried 1e3 ...
+        # 3e6 at height 200, the painting shows from 3e5 on, 3e6 paints more
         "weights": (0.025, 3e6, 1e-4),
     },
 }
@@ -149,6 +133,7 @@ def total_variation_loss(x):
 
 def make_loss_and_grads(extractor, content_layer, style_layers, targets, loss_weights, shape):
     """A `tf.function`: combination image -> (total loss, its gradient), and the loss terms."""
+    # stands for the book's K.gradients + K.function + its `Evaluator` class
     content_weight, style_weight, tv_weight = loss_weights
     img_height, img_width = shape[1], shape[2]
 
@@ -183,6 +168,7 @@ def scipy_objective(loss_and_grads, shape):
 
 def lbfgs_round(fun, x, maxfun):
     """One of the book's iterations: L-BFGS-B with at most `maxfun` loss evaluations."""
+    # the book's fmin_l_bfgs_b(evaluator.loss, x, fprime=evaluator.grads, maxfun=20)
     result = minimize(fun, x, jac=True, method="L-BFGS-B", options={"maxfun": maxfun})
     return result.x, float(result.fun)
 
@@ -243,6 +229,7 @@ def main(argv=None):
         raise UserError(f"layers {missing} not in {model.name}; choose among {names}")
     outputs = {n: model.get_layer(n).output for n in dict.fromkeys([content_layer, *style_layers])}
     extractor = keras.Model(model.input, outputs)
+    # the photo's and the painting's activations, once (the book recomputed them every evaluation)
     content_features = extractor(preprocess_image(target, args.base), training=False)
     style_features = extractor(preprocess_image(style, args.base), training=False)
     targets = {content_layer: content_features[content_layer][0]}

@@ -1,21 +1,14 @@
 """Sampling strategy for text generation: reweighting a distribution with a temperature.
 
-Deep Learning with Python, section 8.1.2. A language model outputs a probability distribution over
-the next character; how we draw from it decides how surprising the generated text is. The book's
-`reweight_distribution` divides the log-probabilities by a *temperature*, exponentiates and
-renormalizes; `sample` then draws one index from the reweighted distribution (the book prints it
-again with its text generator, and chapter08/char_lstm_generation.py writes it out again too).
-Low temperature concentrates the mass on the most likely entries (temperature -> 0 is argmax),
-high temperature flattens it toward uniform.
+Deep Learning with Python, section 8.1.2 (listing 8.1). The book's `reweight_distribution` divides
+the log-probabilities of a next-character distribution by a *temperature*, exponentiates and
+renormalizes; `sample` draws one index from the result. Low temperatures concentrate the mass on the
+likeliest entries (-> argmax), high ones flatten it toward uniform. Here one fixed distribution over
+10 symbols is reweighted at temperatures 0.01 ... 2.0: entropy and top probability per temperature,
+empirical frequencies of `sample`'s draws, and a plot of the reweighted distributions.
 
-This script reweights one fixed distribution over 10 symbols at temperatures 0.01 ... 2.0, reports
-its entropy and top probability per temperature, draws from it with `sample` to check the empirical
-frequencies, and plots the reweighted distributions.
-
-Book: no number. Listing 8.1 is not in notebook 8.1, which prints nothing about the reweighting;
-the book states the principle in words: lower temperature => sharper (lower-entropy) distribution.
-Ported: unchanged NumPy (`np.log(preds) / temperature`, renormalize, `np.random.multinomial`), with
-the max subtracted before `np.exp` for numerical stability (same result).
+Book: no number (notebook 8.1 does not have listing 8.1); the book states the principle in words:
+lower temperature => sharper (lower-entropy) distribution.
 
 Run:  python chapter08/text_sampling.py [--profile smoke|quick|full]
 """
@@ -48,7 +41,7 @@ def reweight_distribution(original_distribution, temperature=0.5):
     original_distribution = np.asarray(original_distribution, dtype="float64")
     with np.errstate(divide="ignore"):  # log(0) = -inf is fine: it stays impossible
         logits = np.log(original_distribution) / temperature
-    logits -= np.max(logits)  # stability: exp of the largest is 1
+    logits -= np.max(logits)  # not in the book: exp of the largest is 1 (same result, no overflow)
     distribution = np.exp(logits)
     return distribution / np.sum(distribution)
 

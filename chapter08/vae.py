@@ -1,41 +1,17 @@
 """A variational autoencoder (VAE) on MNIST with a 2-D latent space.
 
-Deep Learning with Python, section 8.4 (notebook 8.4). The encoder (four 3x3 convolutions, one with
-stride 2, then Dense(32)) maps a digit to the mean and log-variance of a 2-D Gaussian (`z_mean`,
-`z_log_var`). The `Sampling` layer draws a latent point with the reparameterization trick, so
-gradients flow through the mean and the variance: the book's z = z_mean + exp(z_log_var) *
-epsilon (notebook cell 11), epsilon ~ N(0, I) from a seeded `keras.random.SeedGenerator`. The
-decoder (Dense, Reshape, Conv2DTranspose with stride 2, sigmoid Conv2D) maps z back to a 28x28
-image. The `VAELoss` layer computes the book's loss (the mean per-pixel binary crossentropy
-between input and reconstruction, plus 5e-4 x the KL term -mean(1 + z_log_var - z_mean**2 -
-exp(z_log_var)), cell 15) and registers it with `self.add_loss` inside `call()`, so the model
-compiles with `loss=None` and trains on x alone. After training, a 15x15 grid of latent points
-(Gaussian quantiles 0.05 ... 0.95 per axis) is decoded into the manifold of digits
-(`results/chapter08/vae_manifold.png`).
+Deep Learning with Python, section 8.4 (notebook 8.4). A convolutional encoder maps a digit to the
+mean and log-variance of a 2-D Gaussian; the `Sampling` layer draws z with the reparameterization
+trick, the book's z = z_mean + exp(z_log_var) * epsilon (cell 11), and a decoder maps z back to an
+image. The `VAELoss` layer adds the book's loss (mean per-pixel binary crossentropy + 5e-4 x the KL
+term, cell 15) with `add_loss`, so the model trains on x alone. A 15x15 grid of latent points is
+decoded into the manifold of digits (results/chapter08/vae_manifold.png). `--sampling standard`
+uses exp(z_log_var / 2), the textbook VAE's, for which the book's KL term is the true one.
 
-The book's sampling and its KL term do not match: the KL term is that of N(z_mean,
-exp(z_log_var)), a *variance* of exp(z_log_var), while the book samples with a *standard
-deviation* of exp(z_log_var) (a variance of exp(2 z_log_var)). So the book trains another
-objective than the textbook VAE's. Every profile runs the book's; `--sampling standard` samples
-with z = z_mean + exp(z_log_var / 2) * epsilon (Kingma & Welling), for which the same KL term is
-the true one (5e-4 x the KL divergence to N(0, I), averaged over the batch).
-
-Book (notebook 8.4, cell 17): 10 epochs, batch 16, RMSprop; Total params 550,629; validation
-loss 0.1966 after epoch 1, 0.1801 after epoch 10; training loss 0.2109 in epoch 1. `full` is that
-run. Our training loss beside the book's is the training images' loss evaluated after each epoch
-(`TrainingSetLoss`), not Keras' mean of the epoch's batch losses, which one early spike can
-inflate (a quick run: one batch near 1e5 among thousands near 0.22 made epoch 1's mean 135.2);
-that mean is kept as `epoch_mean_loss_per_epoch`.
-`quick`: 1 epoch (about 2 minutes on 2 CPU cores; the validation loss was ~0.20 after it with the
-standard sampling, measured before the book's became the default).
-
-Ported: `Lambda(sampling)` with `K.random_normal` -> the `Sampling` layer with a SeedGenerator;
-`CustomVariationalLayer` -> `VAELoss`, which takes z_mean and z_log_var as inputs instead of reading
-them from the enclosing scope; `K.flatten` + `keras.metrics.binary_crossentropy` -> `keras.ops` on
-the flattened batch (the same mean over all pixels of the batch); `vae.fit(x=x_train, y=None, ...)`
-unchanged; `scipy.stats.norm.ppf` unchanged. The manifold decodes the 225 points in one `predict`
-(the book decodes each point tiled to a batch of 16 and keeps the first: the same images). RMSprop
-is the book's: `epsilon=1e-16` inside the root is Keras 2.0.8's 1e-8 outside it (dlwp.optimizers).
+Book (notebook 8.4, cell 17): 10 epochs, batch 16, RMSprop; Total params 550,629; validation loss
+0.1966 after epoch 1, 0.1801 after epoch 10; training loss 0.2109 in epoch 1. `full` is that run,
+`quick` 1 epoch. Our training loss is the training set's loss evaluated after each epoch, not Keras'
+mean of the epoch's batch losses (which one early spike can inflate; kept as epoch_mean_loss_...).
 
 Run:  python chapter08/vae.py [--profile smoke|quick|full] [--epochs N] [--sampling standard]
 """
@@ -50,6 +26,7 @@ from dlwp import flags, results
 from dlwp.data import mnist
 from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
 
+# quick: ~2 minutes on 2 CPU cores (validation loss ~0.20 with the standard sampling)
 PROFILES = {
     "smoke": {"epochs": 1, "batch_size": 16, "train_samples": 256, "test_samples": 64, "n": 5},
     "quick": {"epochs": 1, "batch_size": 16, "train_samples": None, "test_samples": None, "n": 15},
@@ -84,11 +61,14 @@ class Sampling(layers.Layer):
         if sampling not in SAMPLINGS:
             raise ValueError(f"sampling must be one of {SAMPLINGS}, not {sampling!r}")
         self.sampling = sampling
+        # the book's Lambda(sampling) drew with K.random_normal: a seeded generator here
         self.seed_generator = keras.random.SeedGenerator(seed)
 
     def call(self, inputs):
         z_mean, z_log_var = inputs
         epsilon = keras.random.normal(ops.shape(z_mean), seed=self.seed_generator)
+        # the book's sampling has a standard deviation of exp(z_log_var), while its KL term is that
+        # of a variance of exp(z_log_var): another objective than the textbook VAE's ("standard")
         if self.sampling == "book":
             return z_mean + ops.exp(z_log_var) * epsilon
         return z_mean + ops.exp(0.5 * z_log_var) * epsilon
@@ -96,6 +76,7 @@ class Sampling(layers.Layer):
 
 def vae_loss_terms(x, z_decoded, z_mean, z_log_var, kl_weight=KL_WEIGHT):
     """(reconstruction, kl): mean per-pixel binary crossentropy, and the weighted KL divergence."""
+    # the book's K.flatten + keras.metrics.binary_crossentropy: the same mean over all pixels
     x = ops.reshape(x, (-1,))
     z_decoded = ops.reshape(z_decoded, (-1,))
     xent_loss = ops.mean(ops.binary_crossentropy(x, z_decoded))
@@ -106,6 +87,8 @@ def vae_loss_terms(x, z_decoded, z_mean, z_log_var, kl_weight=KL_WEIGHT):
 class VAELoss(layers.Layer):
     """Adds the VAE loss (reconstruction + KL) with `self.add_loss`; passes its input through."""
 
+    # the book's CustomVariationalLayer, with z_mean and z_log_var as inputs instead of read from
+    # the enclosing scope
     def __init__(self, kl_weight=KL_WEIGHT, **kwargs):
         super().__init__(**kwargs)
         self.kl_weight = kl_weight
@@ -183,6 +166,7 @@ def decode_manifold(decoder, n=15, digit_size=28):
     grid_x = norm.ppf(np.linspace(0.05, 0.95, n))
     grid_y = norm.ppf(np.linspace(0.05, 0.95, n))
     z = np.array([[xi, yi] for yi in grid_x for xi in grid_y], dtype="float32")
+    # one predict for all points (the book decoded each tiled to a batch of 16: the same images)
     digits = decoder.predict(z, batch_size=n * n, verbose=0).reshape(n, n, digit_size, digit_size)
     return digits.transpose(0, 2, 1, 3).reshape(n * digit_size, n * digit_size)
 
