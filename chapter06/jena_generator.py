@@ -1,41 +1,19 @@
 """Jena climate: the timeseries generator, normalization, and the common-sense baseline.
 
-Deep Learning with Python, section 6.3.1-6.3.3 (notebook 6.3, cells 4-21). The Jena weather records
-(14 measurements every 10 minutes, 2009-2016, 420,551 rows) are normalized with the mean and
-standard deviation of the first 200,000 rows (the training part). `generator` then yields batches
-of `(samples, targets)`: each sample is the `lookback` rows (10 days) before a row, one row in
-`step` (one per hour), and its target is the temperature `delay` rows (24 hours) after that last
-row. Training draws rows at random (`shuffle=True`); validation and test go through their range in
-order and wrap around. The book's index ranges: train 0-200,000, validation 200,001-300,000, test
-300,001-end.
+Deep Learning with Python, section 6.3.1-6.3.3 (notebook 6.3, cells 4-21). The Jena weather
+records (14 measurements every 10 minutes, 2009-2016, 420,551 rows) are normalized with the
+statistics of the first 200,000 rows. `generator` (listing 6.33) yields (samples, targets): the
+10 days (`lookback`) before a row, one row per hour (`step`), and the temperature 24 hours
+(`delay`) later; training draws rows at random, validation and test go through their ranges in
+order (train 0-200,000, validation 200,001-300,000, test 300,001-end). The common-sense baseline
+(listing 6.35: the temperature in 24 hours is today's) is the MAE the networks must beat.
 
-`generator` below is the book's listing 6.33, with its Python loop over the rows of a batch. The
-runs use `dlwp.timeseries.generator`, which replaces that loop by one NumPy indexing operation per
-batch (over a phase-major, sliding-window view of the data: see
-`dlwp.timeseries.phase_major_windows`); a test proves both yield exactly the same batches, and
-benchmarks/jena_generator_benchmark.py times both on an array of the real size (synthetic values,
-420,551 x 14; 2 shared CPU cores): 3,858 vs 132 training batches/s (29x) and 8,159 vs 207
-validation batches/s (39x). `dlwp.timeseries.book_generators` makes the book's three generators
-of listing 6.34 with it, and says clearly when the data is too short for a range.
-
-The common-sense baseline (`evaluate_naive_method`, listing 6.35) predicts that the temperature
-24 hours from now equals the temperature now (`samples[:, -1, 1]`); its MAE over the validation
-generator is what the networks of jena_gru, jena_stacked_gru and jena_conv1d_gru must beat.
-
-Book (notebook 6.3): cell 21 prints the baseline MAE 0.289735972991 (normalized); markdown cell
-22 turns it into 2.57 degC ("0.29 * temperature_std"; text, not a printed output). With the
-full series, val_steps = (300000 - 200001 - 1440) // 128 = 769 and test_steps = 930 (cell 17;
-not printed).
-
-Data: `datasets/jena_climate_2009_2016.csv` in the data folder, else extracted from
-`jena_climate_2009_2016.csv.zip` (local, or downloaded from
-https://s3.amazonaws.com/keras-datasets/jena_climate_2009_2016.csv.zip);
-see dlwp.data.jena.load.
-
-Keras 2 -> 3: nothing Keras-specific here; the networks consume the generator with `model.fit`
-(Keras 2's `fit_generator`).
+Book: baseline MAE 0.289735972991 (notebook 6.3, cell 21), i.e. 2.57 degC in markdown cell 22
+(text, not a printed output); val_steps = 769 and test_steps = 930 (cell 17; not printed).
 
 Run:  python chapter06/jena_generator.py [--profile smoke|quick|full]
+Data: datasets/jena_climate_2009_2016.csv, else extracted from jena_climate_2009_2016.csv.zip
+(local, or https://s3.amazonaws.com/keras-datasets/jena_climate_2009_2016.csv.zip).
 """
 
 import keras
@@ -57,7 +35,8 @@ PROFILES = {
         "val_end": 800,
     },
     "quick": dict(BOOK_SETTINGS),  # vectorized, the whole validation set takes seconds
-    "full": dict(BOOK_SETTINGS),  # notebook 6.3, cell 17
+    # full: notebook 6.3, cell 17; val_steps = (300000 - 200001 - 1440) // 128 = 769
+    "full": dict(BOOK_SETTINGS),
 }
 BOOK = {
     "baseline_val_mae": 0.289735972991,  # notebook 6.3, cell 21: evaluate_naive_method() prints it
@@ -137,7 +116,10 @@ def main(argv=None):
     print(f"{float_data.shape[0]} rows, columns {names}")
     data, mean, std = timeseries.normalize(float_data, args.train_end)
 
-    # The book's generators over its index ranges (listing 6.34; vectorized), one batch's shapes
+    # The book's generators over its index ranges (listing 6.34; vectorized), one batch's shapes.
+    # dlwp.timeseries.generator replaces `generator`'s row loop by one NumPy indexing per batch; a
+    # test proves the batches equal, and benchmarks/jena_generator_benchmark.py (2 cores) measured
+    # 3,858 vs 132 training batches/s (29x) and 8,159 vs 207 validation batches/s (39x).
     train_gen, val_gen, _, val_steps, test_steps = timeseries.book_generators(
         data, **timeseries.settings(args)
     )

@@ -1,18 +1,12 @@
 """Word-level one-hot encoding with the hashing trick (no explicit word index).
 
 Deep Learning with Python, section 6.1.1 (listing 6.4; notebook
-6.1-one-hot-encoding-of-words-or-characters, cell 11). Instead of building a word -> index
-dictionary, every word is hashed into one of `dimensionality` = 1,000 buckets; the first
-`max_length` = 10 words of each sample become one-hot vectors, giving an array of shape (samples,
-max_length, 1000). This saves memory and works online, but two different words can land in the same
-bucket (a hash collision), and the model can then no longer tell them apart; the more distinct
-words relative to the dimensionality, the likelier. The script counts the collisions for the book's
-two sample sentences, and gives the birthday-problem probability that at least one pair collides.
-
-The book hashes with Python's `hash()`, which is salted per process for strings
-(PYTHONHASHSEED): its indices change from run to run. `word_hash` uses MD5 instead, so the
-encoding is reproducible. (In a Keras model, `keras.layers.Hashing(num_bins=1000)` does the same
-job as a layer.) Words are split on whitespace as in the book ("mat." keeps its period).
+6.1-one-hot-encoding-of-words-or-characters, cell 11). Every word is hashed into one of 1,000
+buckets instead of being looked up in a word index; the first 10 words of each sample become
+one-hot vectors: shape (samples, 10, 1000). This saves memory and works online, but two words can
+land in the same bucket (a collision), and the model can then no longer tell them apart: the
+script counts the collisions in the book's two sentences and gives the birthday-problem
+probability that at least one pair collides.
 
 Book: shape (2, 10, 1000), what the listing's settings make; the notebook's cell 11 prints
 nothing.
@@ -36,6 +30,8 @@ SAMPLES = ["The cat sat on the mat.", "The dog ate my homework."]
 
 def word_hash(word, dimensionality):
     """A stable hash of `word` into [0, dimensionality)."""
+    # The book's hash() is salted per process (PYTHONHASHSEED); MD5 gives the same buckets in every
+    # run. In a Keras model, keras.layers.Hashing(num_bins=1000) does this job as a layer.
     digest = hashlib.md5(word.encode("utf-8")).digest()
     return int.from_bytes(digest[:8], "little") % dimensionality
 
@@ -44,6 +40,7 @@ def one_hot_hashing(samples, dimensionality=1000, max_length=10):
     """(len(samples), max_length, dimensionality) float32: word j of sample i is one-hot."""
     out = np.zeros((len(samples), max_length, dimensionality), dtype="float32")
     for i, sample in enumerate(samples):
+        # split on whitespace, as in the book: "mat." keeps its period
         for j, word in list(enumerate(sample.split()))[:max_length]:
             out[i, j, word_hash(word, dimensionality)] = 1.0
     return out
