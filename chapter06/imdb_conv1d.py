@@ -30,7 +30,7 @@ PROFILES = {
     # full: notebook 6.4, cells 2 and 4
     "full": {"epochs": 10, "samples": None, "maxlen": 500, "learning_rate": 1e-4},
 }
-BOOK = {  # notebook 6.4, cell 4: 10 epochs, val_acc best 0.8382 at epoch 6 (see the docstring)
+BOOK = {  # notebook 6.4, cell 4: 10 epochs, val_acc best 0.8382 at epoch 6 (see build_model)
     "best_val_accuracy": 0.8382,
     "best_val_epoch": 6,
 }

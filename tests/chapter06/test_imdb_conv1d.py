@@ -19,7 +19,7 @@ def test_imdb_conv1d_full_profile_model_is_the_books():
             "MaxPooling1D(5)",
             "Conv1D(32, 7, relu)",
             "GlobalMaxPooling1D()",
-            "Dense(1, sigmoid)",  # the book: Dense(1) (see the script's docstring)
+            "Dense(1, sigmoid)",  # the book: Dense(1) (see the script's build_model)
         ],
         "compile": "RMSprop(learning_rate=0.0001, epsilon=1e-16), loss=binary_crossentropy",
     }
