@@ -135,3 +135,12 @@ def test_file_helpers_come_from_dlwp_files_not_the_data_layer():
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("dlwp.data"):
                 assert not helpers & {a.name for a in node.names}, f"{path.name}: {node.module}"
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
+def test_a_scripts_header_is_short(script):
+    """A learner's first screen is the exercise: a docstring of at most 20 lines (what it shows,
+    the book's numbers, how to run it); porting notes sit beside the lines they explain."""
+    doc = ast.get_docstring(ast.parse(script.read_text(encoding="utf-8"))) or ""
+    assert len(doc.splitlines()) <= 20, f"{script.name}: {len(doc.splitlines())} lines"
+    assert "Keras 2 ->" not in doc and "Keras 2 →" not in doc, f"{script.name}: porting notes"
