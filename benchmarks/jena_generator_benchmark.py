@@ -1,6 +1,6 @@
 """Batches per second of the Jena generator: vectorized (`generator`) vs the book's loop.
 
-The vectorized one is `dlwp.timeseries.generator`, the book's loop (listing 6.33) is
+The vectorized one is `dlwp.jena_series.generator`, the book's loop (listing 6.33) is
 chapter06/jena_generator.py's `generator`; both run with the book's settings (lookback 1440,
 step 6, delay 144, batch 128): training batches (shuffle, rows 0-200,000) and validation batches
 (in order, rows 200,001-300,000). The data is a SYNTHETIC float32 array of the real Jena size
@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from chapter06.jena_generator import generator as book_loop_generator
-from dlwp.timeseries import generator
+from dlwp.jena_series import generator
 
 JENA_ROWS, JENA_FEATURES = 420551, 14
 BOOK = {"lookback": 1440, "step": 6, "delay": 144, "batch_size": 128}

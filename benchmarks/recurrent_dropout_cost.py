@@ -1,7 +1,7 @@
 """Seconds per training epoch of the stacked-GRU model with and without recurrent dropout.
 
 The model is chapter06/jena_stacked_gru.py's `build_model` (GRU(32) + GRU(64, relu), dropout 0.1),
-fed by the Jena generator (`dlwp.timeseries.generator`) with the book's settings (lookback 1440,
+fed by the Jena generator (`dlwp.jena_series.generator`) with the book's settings (lookback 1440,
 step 6: 240 timesteps, batch 128). The data is a SYNTHETIC array of the Jena shape (420,551 x 14,
 standard normal): the CSV is not available here, and the time per step does not depend on the
 values. Each configuration trains `--steps` steps after a warm-up epoch (graph tracing), and the
@@ -19,7 +19,7 @@ import keras
 import numpy as np
 
 from chapter06.jena_stacked_gru import build_model
-from dlwp.timeseries import generator
+from dlwp.jena_series import generator
 
 JENA_ROWS, JENA_FEATURES = 420551, 14
 

@@ -18,11 +18,11 @@ so the quick profile is untested on the real series (RESULTS.md says "not measur
 import keras
 from keras import layers
 
-from dlwp import flags, results, timeseries
+from dlwp import flags, jena_series, results
 from dlwp.data import jena
 from dlwp.history import curves
+from dlwp.jena_series import BOOK_SETTINGS
 from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
-from dlwp.timeseries import BOOK_SETTINGS
 
 # smoke: every row (step=1) of 72-row samples; three 5-wide convolutions and two poolings of 3
 # need at least 61 timesteps
@@ -73,14 +73,13 @@ def main(argv=None):
 
     # Data: parse, normalize with the training rows' statistics, the book's generators
     _, float_data = jena.load(args.folders)
-    data, _, std = timeseries.normalize(float_data, args.train_end)
-    train_gen, val_gen, _, val_steps, _ = timeseries.book_generators(
-        data, **timeseries.settings(args)
-    )
+    series, _, std = jena_series.normalize(float_data, args.train_end)
+    gens = jena_series.book_generators(series, **jena_series.settings(args))
+    train_gen, val_gen, val_steps = gens.train, gens.val, gens.val_steps
     val_steps = min(val_steps, args.val_steps or val_steps)
 
     # Model
-    model = build_model(data.shape[-1])
+    model = build_model(series.shape[-1])
 
     # Train
     history = model.fit(
@@ -93,7 +92,7 @@ def main(argv=None):
         verbose=2,
     )
     run.save_figure(curves(history, ("loss",), "Conv1D, MAE"), "_mae.png")
-    return run.finish({**timeseries.mae_metrics(history, std), "val_steps": val_steps})
+    return run.finish({**jena_series.mae_metrics(history, std), "val_steps": val_steps})
 
 
 if __name__ == "__main__":

@@ -18,11 +18,11 @@ so the quick profile is untested on the real series (RESULTS.md says "not measur
 import keras
 from keras import layers
 
-from dlwp import flags, results, timeseries
+from dlwp import flags, jena_series, results
 from dlwp.data import jena
 from dlwp.history import curves
+from dlwp.jena_series import BOOK_SETTINGS, SMOKE_SETTINGS
 from dlwp.optimizers import KERAS2_RMSPROP_EPSILON
-from dlwp.timeseries import BOOK_SETTINGS, SMOKE_SETTINGS
 
 # notebook 6.4, cell 14: the higher-resolution generators (lookback 720, step 3, delay 144,
 # batch 128, the same index ranges). Cell 14 says `lookback = 720  # Unchanged`, but 6.3 and 6.4
@@ -71,14 +71,13 @@ def main(argv=None):
 
     # Data: parse, normalize with the training rows' statistics, the book's generators
     _, float_data = jena.load(args.folders)
-    data, _, std = timeseries.normalize(float_data, args.train_end)
-    train_gen, val_gen, _, val_steps, _ = timeseries.book_generators(
-        data, **timeseries.settings(args)
-    )
+    series, _, std = jena_series.normalize(float_data, args.train_end)
+    gens = jena_series.book_generators(series, **jena_series.settings(args))
+    train_gen, val_gen, val_steps = gens.train, gens.val, gens.val_steps
     val_steps = min(val_steps, args.val_steps or val_steps)
 
     # Model
-    model = build_model(data.shape[-1])
+    model = build_model(series.shape[-1])
 
     # Train
     history = model.fit(
@@ -91,7 +90,7 @@ def main(argv=None):
         verbose=2,
     )
     run.save_figure(curves(history, ("loss",), "Conv1D + GRU, MAE"), "_mae.png")
-    return run.finish({**timeseries.mae_metrics(history, std), "val_steps": val_steps})
+    return run.finish({**jena_series.mae_metrics(history, std), "val_steps": val_steps})
 
 
 if __name__ == "__main__":

@@ -20,9 +20,9 @@ import keras
 import numpy as np
 from matplotlib.figure import Figure
 
-from dlwp import flags, results, timeseries
+from dlwp import flags, jena_series, results
 from dlwp.data import jena
-from dlwp.timeseries import BOOK_SETTINGS, TEMPERATURE
+from dlwp.jena_series import BOOK_SETTINGS, TEMPERATURE
 
 PROFILES = {
     # smoke: a few hundred rows of a made-for-tests CSV
@@ -114,19 +114,23 @@ def main(argv=None):
     # Data: parse, normalize with the training rows' statistics
     names, float_data = jena.load(args.folders)
     print(f"{float_data.shape[0]} rows, columns {names}")
-    data, mean, std = timeseries.normalize(float_data, args.train_end)
+    series, mean, std = jena_series.normalize(float_data, args.train_end)
 
     # The book's generators over its index ranges (listing 6.34; vectorized), one batch's shapes.
-    # dlwp.timeseries.generator replaces `generator`'s row loop by one NumPy indexing per batch; a
+    # dlwp.jena_series.generator replaces `generator`'s row loop by one NumPy indexing per batch; a
     # test proves the batches equal, and benchmarks/jena_generator_benchmark.py (2 cores) measured
     # 3,858 vs 132 training batches/s (29x) and 8,159 vs 207 validation batches/s (39x).
-    train_gen, val_gen, _, val_steps, test_steps = timeseries.book_generators(
-        data, **timeseries.settings(args)
+    gens = jena_series.book_generators(series, **jena_series.settings(args))
+    train_gen, val_gen, val_steps, test_steps = (
+        gens.train,
+        gens.val,
+        gens.val_steps,
+        gens.test_steps,
     )
     samples, targets = next(train_gen)
     print(f"samples {samples.shape}, targets {targets.shape}")
 
-    # The temperature, whole and its first 10 days (plotted once the data is known to be long
+    # The temperature, whole and its first 10 days (plotted once the series is known to be long
     # enough for the ranges: a run that fails writes no file)
     run.save_figure(plot_temperature(float_data[:, TEMPERATURE]), "_temperature.png")
 
@@ -138,7 +142,7 @@ def main(argv=None):
         {
             "baseline_val_mae": baseline,
             "baseline_val_mae_celsius": baseline * std[TEMPERATURE],
-            "rows": int(len(data)),
+            "rows": int(len(series)),
             "sample_batch_shape": list(samples.shape),
             "target_batch_shape": list(targets.shape),
             "val_steps": val_steps,

@@ -12,7 +12,7 @@ from ch06_helpers import (
 )
 
 from chapter06 import jena_dense_baseline
-from dlwp.timeseries import BOOK_SETTINGS
+from dlwp.jena_series import BOOK_SETTINGS
 
 
 def test_jena_dense_baseline_full_profile_model_is_the_books():

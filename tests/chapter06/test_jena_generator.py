@@ -16,7 +16,7 @@ from support import REPO_ROOT, smoke_args
 
 from chapter06 import jena_generator
 from chapter06.jena_generator import evaluate_naive_method
-from dlwp import timeseries
+from dlwp import jena_series
 from dlwp.data import jena
 from dlwp.data.core import DataFolders
 from dlwp.errors import BadData, MissingData, UserError
@@ -62,7 +62,7 @@ def test_book_loop_generator_yields_what_dlwp_generator_yields(shuffle, step):
     data = _data(rows=3001)  # not a multiple of step: dlwp's phase-major copy is padded
     kwargs = dict(lookback=120, delay=24, min_index=100, max_index=1500, shuffle=shuffle)
     kwargs.update(batch_size=32, step=step)
-    fast = timeseries.generator(data, rng=np.random.RandomState(7), **kwargs)
+    fast = jena_series.generator(data, rng=np.random.RandomState(7), **kwargs)
     book = jena_generator.generator(data, rng=np.random.RandomState(7), **kwargs)
     for _ in range(50):  # sequential: 1,280 rows per 40 batches, so it wraps around
         (s1, t1), (s2, t2) = next(fast), next(book)
@@ -70,7 +70,7 @@ def test_book_loop_generator_yields_what_dlwp_generator_yields(shuffle, step):
         assert np.array_equal(s1, s2) and np.array_equal(t1, t2)
     # to the end of the data (max_index=None), where the padding is
     kwargs.update(max_index=None, min_index=2000)
-    fast = timeseries.generator(data, rng=np.random.RandomState(8), **kwargs)
+    fast = jena_series.generator(data, rng=np.random.RandomState(8), **kwargs)
     book = jena_generator.generator(data, rng=np.random.RandomState(8), **kwargs)
     for _ in range(30):
         (s1, t1), (s2, t2) = next(fast), next(book)
@@ -83,12 +83,12 @@ def test_book_loop_generator_uses_numpys_global_rng_by_default():
     np.random.seed(5)
     book = [next(jena_generator.generator(data, **kwargs)) for _ in range(3)]
     np.random.seed(5)
-    fast = [next(timeseries.generator(data, **kwargs)) for _ in range(3)]
+    fast = [next(jena_series.generator(data, **kwargs)) for _ in range(3)]
     for (s1, t1), (s2, t2) in zip(book, fast):
         assert np.array_equal(s1, s2) and np.array_equal(t1, t2)
 
 
-@pytest.mark.parametrize("make", [timeseries.generator, jena_generator.generator])
+@pytest.mark.parametrize("make", [jena_series.generator, jena_generator.generator])
 def test_generator_samples_targets_and_wraparound(make):
     data = np.arange(2000, dtype="float32")[:, None] * np.ones((1, 3), "float32")
     data[:, 1] += 0.5  # the temperature column differs from the others
@@ -108,30 +108,28 @@ def test_generator_samples_targets_and_wraparound(make):
     assert np.array_equal(samples[:, -1, 1] + 6 + 10, targets)  # last input row: 6 before `row`
 
 
-@pytest.mark.parametrize("make", [timeseries.generator, jena_generator.generator])
+@pytest.mark.parametrize("make", [jena_series.generator, jena_generator.generator])
 def test_naive_baseline_on_a_known_series(make):
     # every column = the row number, the temperature column + 0.5: the last input row is
     # `row - step`, the target `row + delay`, so "no change" is off by step + delay = 16
     data = np.arange(2000, dtype="float32")[:, None] * np.ones((1, 3), "float32")
     data[:, 1] += 0.5
     gen = make(data, lookback=60, delay=10, min_index=0, max_index=1000, batch_size=20, step=6)
-    assert evaluate_naive_method(gen, 5) == 16.0
-    gen = make(data, lookback=60, delay=10, min_index=0, max_index=1000, batch_size=20, step=6)
-    assert timeseries.naive_mae(gen, 5) == 16.0  # another column: 16.5
+    assert evaluate_naive_method(gen, 5) == 16.0  # another column: 16.5
 
 
 def test_dlwp_generator_rejects_impossible_settings():
     data = _data(rows=300)
     with pytest.raises(ValueError, match="multiple"):
-        next(timeseries.generator(data, lookback=61, delay=10, min_index=0, max_index=200))
+        next(jena_series.generator(data, lookback=61, delay=10, min_index=0, max_index=200))
     with pytest.raises(ValueError, match="no row between"):
-        next(timeseries.generator(data, lookback=60, delay=10, min_index=150, max_index=200))
+        next(jena_series.generator(data, lookback=60, delay=10, min_index=150, max_index=200))
 
 
 def test_normalize_uses_the_training_rows_only():
     raw = np.random.default_rng(1).normal(5, 3, (500, 4))
     raw[300:] *= 100  # the later rows must not influence the statistics
-    data, mean, std = timeseries.normalize(raw, train_rows=300)
+    data, mean, std = jena_series.normalize(raw, train_rows=300)
     assert data.dtype == np.float32
     np.testing.assert_allclose(mean, raw[:300].mean(axis=0))
     np.testing.assert_allclose(std, raw[:300].std(axis=0))
@@ -141,23 +139,21 @@ def test_normalize_uses_the_training_rows_only():
 
 def test_evaluate_naive_method():
     data = _data(rows=1000)
-    gen = timeseries.generator(data, 60, 12, 0, 900, batch_size=16)
-    check = timeseries.generator(data, 60, 12, 0, 900, batch_size=16)
+    gen = jena_series.generator(data, 60, 12, 0, 900, batch_size=16)
+    check = jena_series.generator(data, 60, 12, 0, 900, batch_size=16)
     expected = np.mean([np.mean(np.abs(s[:, -1, 1] - t)) for s, t in (next(check) for _ in "abc")])
     assert evaluate_naive_method(gen, 3) == pytest.approx(expected)
-    # the book's listing 6.35 = dlwp's naive_mae, on the book's loop generator too
+    # the same on the book's loop generator
     book = jena_generator.generator(data, 60, 12, 0, 900, batch_size=16)
     assert evaluate_naive_method(book, 3) == pytest.approx(expected)
-    dlwp_gen = timeseries.generator(data, 60, 12, 0, 900, batch_size=16)
-    assert timeseries.naive_mae(dlwp_gen, 3) == pytest.approx(expected)
     flat = np.ones((1000, 14), "float32")
-    assert evaluate_naive_method(timeseries.generator(flat, 60, 12, 0, 900), 2) == 0
+    assert evaluate_naive_method(jena_series.generator(flat, 60, 12, 0, 900), 2) == 0
 
 
 def test_book_generators_ranges_and_too_short_data():
     data = _data(rows=1000)
     settings = dict(SMOKE_SETTINGS)
-    train_gen, val_gen, test_gen, val_steps, test_steps = timeseries.book_generators(
+    train_gen, val_gen, test_gen, val_steps, test_steps = jena_series.book_generators(
         data, **settings
     )
     assert val_steps == (800 - 501 - 60) // 16 and test_steps == (1000 - 801 - 60) // 16
@@ -168,10 +164,10 @@ def test_book_generators_ranges_and_too_short_data():
     rows_seen = {float(t) for _ in range(20) for t in next(train_gen)[1]}
     assert rows_seen <= set(data[60 + 12 : 500 + 12, 1].tolist())
     with pytest.raises(UserError, match="too few for the test range") as exc:
-        timeseries.book_generators(data[:850], **settings)
+        jena_series.book_generators(data[:850], **settings)
     assert "850 rows" in exc.value.problem
     with pytest.raises(UserError, match="805 rows: too few for the validation range"):
-        timeseries.book_generators(data[:805], **settings)
+        jena_series.book_generators(data[:805], **settings)
 
 
 def test_generator_benchmark_runs_small():
@@ -294,15 +290,14 @@ def _naive_batches():
     ]
 
 
-@pytest.mark.parametrize("naive", [evaluate_naive_method, timeseries.naive_mae])
-def test_naive_mae_is_the_mean_of_the_batch_maes(naive):
+def test_naive_mae_is_the_mean_of_the_batch_maes():
     # the book's listing 6.35 averages the batches' MAEs: (2 + 7/6) / 2, not 7.5 / 5
-    assert naive(iter(_naive_batches()), 2) == pytest.approx((2 + 7 / 6) / 2)
+    assert evaluate_naive_method(iter(_naive_batches()), 2) == pytest.approx((2 + 7 / 6) / 2)
 
 
 def test_normalize_by_hand():
     raw = np.array([[1.0, 10.0], [3.0, 30.0], [100.0, -5.0], [7.0, 0.0]])
-    data, mean, std = timeseries.normalize(raw, train_rows=2)
+    data, mean, std = jena_series.normalize(raw, train_rows=2)
     # rows 0-1: mean (2, 20), std (1, 10); the same applied to rows 2-3
     np.testing.assert_allclose(mean, [2.0, 20.0])
     np.testing.assert_allclose(std, [1.0, 10.0])
@@ -311,7 +306,7 @@ def test_normalize_by_hand():
 
 def test_mae_metrics_in_degrees_use_the_temperatures_std():
     history = SimpleNamespace(history={"loss": [0.9, 0.8, 0.7], "val_loss": [0.5, 0.3, 0.4]})
-    m = timeseries.mae_metrics(history, np.array([9.0, 2.0, 7.0]))  # T (degC) is column 1
+    m = jena_series.mae_metrics(history, np.array([9.0, 2.0, 7.0]))  # T (degC) is column 1
     assert (m["best_val_mae"], m["best_val_epoch"], m["final_val_mae"]) == (0.3, 2, 0.4)
     assert m["best_val_mae_celsius"] == pytest.approx(0.6)
 
@@ -322,7 +317,9 @@ def test_book_generators_targets_are_delay_rows_after_the_window_by_hand():
     series = np.arange(1000, dtype="float64")[:, None] * np.ones((1, 14))
     series[:, 1] += 0.5
     settings = dict(SMOKE_SETTINGS)
-    train, val, test, val_steps, test_steps = timeseries.book_generators(series, **settings)
+    gens = jena_series.book_generators(series, **settings)
+    assert gens._fields == ("train", "val", "test", "val_steps", "test_steps")
+    train, val, test, val_steps, test_steps = gens
     samples, targets = next(val)
     assert samples[0, :, 0].tolist() == list(range(501, 561, 6))  # first row 501 + 60
     assert targets[:3].tolist() == [573.5, 574.5, 575.5]

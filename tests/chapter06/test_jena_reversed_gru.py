@@ -20,7 +20,7 @@ from ch06_helpers import (
 )
 
 from chapter06 import jena_reversed_gru
-from dlwp import timeseries
+from dlwp import jena_series
 
 
 def test_jena_reversed_gru_full_profile_model_is_the_books():
@@ -44,9 +44,9 @@ def test_jena_reversed_gru_book_numbers_are_cited_by_cell():
 def test_reverse_order_yields_the_books_batches_reversed_in_time():
     series = np.arange(3000 * 3, dtype="float32").reshape(3000, 3)
     settings = {"lookback": 60, "delay": 12, "min_index": 0, "max_index": 2000, "step": 6}
-    forward = timeseries.generator(series, batch_size=8, **settings)
+    forward = jena_series.generator(series, batch_size=8, **settings)
     reverse = jena_reversed_gru.reverse_order(
-        timeseries.generator(series, batch_size=8, **settings)
+        jena_series.generator(series, batch_size=8, **settings)
     )
     for _ in range(3):
         (samples, targets), (reversed_samples, reversed_targets) = next(forward), next(reverse)

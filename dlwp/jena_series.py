@@ -1,11 +1,14 @@
-"""The Jena timeseries plumbing of section 6.3: normalization, the (vectorized) generator, the
-book's three generators and the common-sense baseline.
+"""The Jena climate series of section 6.3, made ready for training: normalization, the
+(vectorized) generator, the book's three generators and the MAE in degrees.
 
 The Jena exercise presents the book's generator, with its per-row Python loop, and a
 test proves that `generator` here yields exactly its batches, ~30x faster (benchmarks/).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -96,11 +99,20 @@ def generator(
         yield samples, data[rows + delay, TEMPERATURE]
 
 
-def book_generators(series, lookback, step, delay, batch_size, train_end, val_end):
+class Generators(NamedTuple):
+    """The book's three generators over the series and the steps that cover validation, test."""
+
+    train: Iterator
+    val: Iterator
+    test: Iterator
+    val_steps: int
+    test_steps: int
+
+
+def book_generators(series, lookback, step, delay, batch_size, train_end, val_end) -> Generators:
     """The book's train/validation/test generators and step counts (listing 6.34).
 
-    Returns (train_gen, val_gen, test_gen, val_steps, test_steps). A series too short for a
-    range is a UserError saying which range needs how many rows.
+    A series too short for a range is a UserError saying which range needs how many rows.
     """
     n = len(series)
     needs = {
@@ -126,16 +138,7 @@ def book_generators(series, lookback, step, delay, batch_size, train_end, val_en
     test_gen = generator(series, min_index=val_end + 1, max_index=None, **common)
     val_steps = (val_end - (train_end + 1) - lookback) // batch_size
     test_steps = (n - (val_end + 1) - lookback) // batch_size
-    return train_gen, val_gen, test_gen, val_steps, test_steps
-
-
-def naive_mae(val_gen, val_steps):
-    """MAE of "the temperature in 24 h equals the temperature now" (listing 6.35)."""
-    maes = []
-    for _ in range(val_steps):
-        samples, targets = next(val_gen)
-        maes.append(np.mean(np.abs(samples[:, -1, TEMPERATURE] - targets)))
-    return float(np.mean(maes))
+    return Generators(train_gen, val_gen, test_gen, val_steps, test_steps)
 
 
 GENERATOR_SETTINGS = ("lookback", "step", "delay", "batch_size", "train_end", "val_end")
