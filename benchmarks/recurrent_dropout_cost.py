@@ -7,7 +7,7 @@ standard normal): the CSV is not available here, and the time per step does not 
 values. Each configuration trains `--steps` steps after a warm-up epoch (graph tracing), and the
 time is scaled to the book's 500 steps per epoch (training only, without the validation pass).
 
-Run:  python benchmarks/recurrent_dropout_cost.py [--steps 20]
+Run (from the repository root):  python -m benchmarks.recurrent_dropout_cost [--steps 20]
 """
 
 from __future__ import annotations
