@@ -8,7 +8,8 @@ step 6, delay 144, batch 128): training batches (shuffle, rows 0-200,000) and va
 on, and the generator's speed does not depend on the values. Timing: time.perf_counter around
 `next()`, after one warm-up batch.
 
-Run (from the repository root):  python -m benchmarks.jena_generator_benchmark [--rows 420551] [--batches 200]
+Run (from the repository root):
+  python -m benchmarks.jena_generator_benchmark [--rows 420551] [--batches 200]
 """
 
 from __future__ import annotations
