@@ -9,6 +9,8 @@ Book: test accuracy 0.9777 (the text says 97.8%).
 Run:  python chapter02/mnist_first_network.py [--profile smoke|quick|full]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import keras
 from keras import layers
 

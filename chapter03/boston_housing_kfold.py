@@ -16,6 +16,8 @@ Book (100 epochs, batch 1): fold MAE [2.08, 2.12, 2.91, 2.43], mean 2.38; test M
 Run:  python chapter03/boston_housing_kfold.py [--profile smoke|quick|full]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import keras
 import numpy as np
 from keras import layers

@@ -16,6 +16,8 @@ aclImdb reviews and the official word index (see dlwp.data.imdb); the results sa
 Run:  python chapter03/imdb_binary_classification.py [--profile smoke|quick|full]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import keras
 import numpy as np
 from keras import layers

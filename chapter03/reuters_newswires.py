@@ -16,6 +16,8 @@ Book: test accuracy 0.7769; random baseline 0.1848; bottleneck best val accuracy
 Run:  python chapter03/reuters_newswires.py [--profile smoke|quick|full]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import copy
 
 import keras

@@ -13,6 +13,8 @@ the text says 82%).
 Run:  python chapter05/dogs_vs_cats_augmentation.py [--profile smoke|quick|full]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import keras
 import numpy as np
 from keras import layers

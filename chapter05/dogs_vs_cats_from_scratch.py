@@ -12,6 +12,8 @@ Book: validation accuracy best 0.731 at epoch 28, 0.724 at epoch 30, when traini
 Run:  python chapter05/dogs_vs_cats_from_scratch.py [--profile smoke|quick|full]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import keras
 from keras import layers
 

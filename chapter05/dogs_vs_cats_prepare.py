@@ -11,6 +11,8 @@ Book: 1000 / 500 / 500 images per class in train / validation / test (notebook 5
 Run:  python chapter05/dogs_vs_cats_prepare.py [--profile smoke|quick|full]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import shutil
 
 import keras

@@ -17,6 +17,8 @@ Run:  python chapter05/grad_cam.py [--profile smoke|quick|full] [--weights image
           | [--model PATH.keras --image PATH]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 from pathlib import Path
 
 import keras

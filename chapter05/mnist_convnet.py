@@ -11,6 +11,8 @@ Book: test accuracy 0.9913 (notebook 5.1 cell 14 prints 0.99129999999999996; the
 Run:  python chapter05/mnist_convnet.py [--profile smoke|quick|full]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import keras
 from keras import layers
 

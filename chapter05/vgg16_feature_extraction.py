@@ -15,6 +15,8 @@ Run:  python chapter05/vgg16_feature_extraction.py [--profile smoke|quick|full]
           [--base vgg16|mobilenet] [--weights imagenet|none|PATH]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import keras
 import numpy as np
 from keras import layers

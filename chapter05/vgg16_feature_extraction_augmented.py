@@ -17,6 +17,8 @@ Run:  python chapter05/vgg16_feature_extraction_augmented.py [--profile smoke|qu
           [--base vgg16|mobilenet] [--weights imagenet|none|PATH]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import keras
 from keras import layers
 from keras.applications import VGG16, MobileNet

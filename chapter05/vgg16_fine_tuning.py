@@ -16,6 +16,8 @@ Run:  python chapter05/vgg16_fine_tuning.py [--profile smoke|quick|full]
           [--base vgg16|mobilenet] [--weights imagenet|none|PATH]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import keras
 import numpy as np
 from keras import layers

@@ -15,6 +15,8 @@ Run:  python chapter05/visualize_activations.py [--profile smoke|quick|full] [--
           [--image PATH]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 from pathlib import Path
 
 import keras

@@ -16,6 +16,8 @@ Run:  python chapter05/visualize_filters.py [--profile smoke|quick|full] [--base
           [--weights imagenet|none|PATH] [--model PATH]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 from pathlib import Path
 
 import keras

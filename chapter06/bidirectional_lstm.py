@@ -14,6 +14,8 @@ first); this script reads them forward, as the book's text means, and `--reverse
 Run:  python chapter06/bidirectional_lstm.py [--profile smoke|quick|full] [--reversed]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import keras
 import numpy as np
 from keras import layers

@@ -14,6 +14,8 @@ rounding `acc`; the sigmoid unit here is the model the book means, and our accur
 Run:  python chapter06/imdb_conv1d.py [--profile smoke|quick|full]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import keras
 import numpy as np
 from keras import layers

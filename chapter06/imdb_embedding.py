@@ -13,6 +13,8 @@ text says "~76%" (notebook 6.1-using-word-embeddings, cell 9).
 Run:  python chapter06/imdb_embedding.py [--profile smoke|quick|full]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import keras
 import numpy as np
 from keras import layers

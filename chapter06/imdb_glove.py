@@ -16,6 +16,8 @@ Run:  python chapter06/imdb_glove.py [--profile smoke|quick|full] [--glove PATH 
 Needs datasets/glove.6B.100d.txt (https://nlp.stanford.edu/data/glove.6B.zip) in a data folder.
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 from pathlib import Path
 
 import keras

@@ -12,6 +12,8 @@ Book: validation accuracy best 0.8770 at epoch 3, 0.8566 after epoch 10 (noteboo
 Run:  python chapter06/imdb_reversed_lstm.py [--profile smoke|quick|full]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import keras
 import numpy as np
 from keras import layers

@@ -13,6 +13,8 @@ the markdown of cell 14 says "only up to 85%").
 Run:  python chapter06/imdb_simple_rnn.py [--profile smoke|quick|full]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import keras
 import numpy as np
 from keras import layers

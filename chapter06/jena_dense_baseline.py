@@ -14,6 +14,8 @@ Data: datasets/jena_climate_2009_2016.csv (see jena_generator.py). It was not av
 so the quick profile is untested on the real series (RESULTS.md says "not measured").
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import keras
 from keras import layers
 

@@ -16,6 +16,8 @@ Data: datasets/jena_climate_2009_2016.csv, else extracted from jena_climate_2009
 (local, or https://s3.amazonaws.com/keras-datasets/jena_climate_2009_2016.csv.zip).
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import keras
 import numpy as np
 from matplotlib.figure import Figure

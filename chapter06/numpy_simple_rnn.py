@@ -14,6 +14,8 @@ notebook 6.2, whose cell 1 elides it as "[...]", and the book prints no output f
 Run:  python chapter06/numpy_simple_rnn.py
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import keras
 import numpy as np
 

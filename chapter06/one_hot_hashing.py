@@ -14,6 +14,8 @@ nothing.
 Run:  python chapter06/one_hot_hashing.py
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import hashlib
 
 import keras

@@ -13,6 +13,8 @@ Book: the section's listings print nothing (and 7.2 has no notebook), so no book
 Run:  python chapter07/callbacks.py [--profile smoke|quick|full] [--monitor M] [--patience N]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import keras
 import numpy as np
 from keras import layers

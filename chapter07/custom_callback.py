@@ -12,6 +12,8 @@ Book: no numbers printed; one activation file per epoch.
 Run:  python chapter07/custom_callback.py [--profile smoke|quick|full]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import keras
 import numpy as np
 from keras import layers

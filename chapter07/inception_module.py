@@ -12,6 +12,8 @@ Book: no numbers printed; with a (32, 32, 3) input the code gives (16, 16, 512).
 Run:  python chapter07/inception_module.py [--profile smoke|quick|full]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import keras
 import numpy as np
 from keras import layers

@@ -12,6 +12,8 @@ Book: no numbers printed (random data); the prediction shape follows from the co
 Run:  python chapter07/multi_input_qa.py [--profile smoke|quick|full]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import keras
 import numpy as np
 from keras import layers

@@ -14,6 +14,8 @@ gender (samples, 1).
 Run:  python chapter07/multi_output.py [--profile smoke|quick|full] [--post-length N]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import keras
 import numpy as np
 from keras import layers

@@ -13,6 +13,8 @@ and (16, 16, 128) for the projected one.
 Run:  python chapter07/residual_connection.py [--profile smoke|quick|full]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import keras
 import numpy as np
 from keras import layers

@@ -13,6 +13,8 @@ parameters, whichever number of inputs it is called on.
 Run:  python chapter07/siamese_lstm.py [--profile smoke|quick|full]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import keras
 import numpy as np
 from keras import layers

@@ -13,6 +13,8 @@ Book: no numbers printed (screenshots of the TensorBoard pages).
 Run:  python chapter07/tensorboard_logging.py [--profile smoke|quick|full] [--serve]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import json
 import math
 import shutil

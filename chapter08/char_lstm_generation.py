@@ -15,6 +15,8 @@ the book's settings, not its random draws, so whether and when it diverges is no
 Run:  python chapter08/char_lstm_generation.py [--profile smoke|quick|full] [--epochs N] [--guard]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import argparse
 import math
 

@@ -17,6 +17,8 @@ settings. Cell 15's octave shapes (178, 178), (250, 250), (350, 350) and last lo
 Run:  python chapter08/deep_dream.py --base mobilenet [--image PATH] [--layers name:weight,...]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import keras
 import numpy as np
 import tensorflow as tf

@@ -17,6 +17,8 @@ blobs in frog colours. Same settings, not the same random draws: the losses are 
 Run:  python chapter08/gan.py [--profile smoke|quick|full] [--steps N] [--pixels unit|tanh]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import math
 
 import keras

@@ -18,6 +18,8 @@ Night here: other images give other numbers, so the BOOK values are None.
 Run:  python chapter08/neural_style_transfer.py --base mobilenet [--content ...] [--style ...]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import keras
 import numpy as np
 import tensorflow as tf

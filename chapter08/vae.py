@@ -16,6 +16,8 @@ mean of the epoch's batch losses (which one early spike can inflate; kept as epo
 Run:  python chapter08/vae.py [--profile smoke|quick|full] [--epochs N] [--sampling standard]
 """
 
+import dlwp.quiet  # noqa: F401  (first: TensorFlow loads without its C++ startup lines)
+
 import keras
 import numpy as np
 from keras import layers, ops

@@ -144,3 +144,17 @@ def test_a_scripts_header_is_short(script):
     doc = ast.get_docstring(ast.parse(script.read_text(encoding="utf-8"))) or ""
     assert len(doc.splitlines()) <= 20, f"{script.name}: {len(doc.splitlines())} lines"
     assert "Keras 2 ->" not in doc and "Keras 2 →" not in doc, f"{script.name}: porting notes"
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
+def test_a_keras_script_imports_dlwp_quiet_first(script):
+    """`import dlwp.quiet` before anything that loads TensorFlow: a run starts with Keras'
+    own output, not TensorFlow's C++ startup lines."""
+    tree = ast.parse(script.read_text(encoding="utf-8"))
+    imports = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    names = [a.name for n in imports if isinstance(n, ast.Import) for a in n.names]
+    modules = names + [n.module for n in imports if isinstance(n, ast.ImportFrom)]
+    if not {"keras", "tensorflow"} & {(m or "").split(".")[0] for m in modules}:
+        return
+    first = next(n for n in imports if not getattr(n, "module", None) == "__future__")
+    assert isinstance(first, ast.Import) and first.names[0].name == "dlwp.quiet", script.name

@@ -50,3 +50,20 @@ def test_mnist_first_network_model_is_the_books():
     assert [layer.activation.__name__ for layer in model.layers] == ["relu", "softmax"]
     assert model.count_params() == 784 * 512 + 512 + 512 * 10 + 10
     assert type(model.optimizer).__name__ == "RMSprop" and model.loss == "categorical_crossentropy"
+
+
+def test_a_run_from_the_shell_starts_with_keras_own_output(tiny_data, out_dir):
+    """No TensorFlow C++ startup lines (absl, oneDNN, CPU features) before the run's own."""
+    import os
+    import subprocess
+    import sys
+
+    from support import REPO_ROOT
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    script = REPO_ROOT / "chapter02" / "mnist_first_network.py"
+    proc = subprocess.run([sys.executable, str(script), *smoke_args(tiny_data, out_dir)],
+                          capture_output=True, text=True, env=env, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stderr == "", proc.stderr[:500]
+    assert proc.stdout.startswith("== chapter02/mnist_first_network: MNIST")
