@@ -30,47 +30,31 @@ DEFAULT_OUTPUT_DIR = REPO_ROOT / "results"
 ERROR_JSON_ENV = "DLWP_ERROR_JSON"  # set by the runner: where `run` stores a UserError's fields
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+def _checked(convert, ok, kind: str, bounds: str | None = None):
+    """An argparse type: `convert` the text (else "expected <kind>"), then `ok(value)` (else
+    "expected <bounds>"): one line now, instead of a value a library would only reject later."""
+
+    def parse(text: str):
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {kind}, got {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {bounds or kind}, got {text}")
+        return value
+
+    return parse
 
 
-def positive_float(text: str) -> float:
-    """A finite number > 0 (a learning rate, a loss weight)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text}")
-    return value
-
-
-def fraction(text: str) -> float:
-    """A rate in [0, 1): a dropout rate (1 would drop everything)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text}")
-    return value
-
-
-def seed(text: str) -> int:
-    """NumPy's seeds are 0 to 2**32 - 1: a flag outside that fails here, not deep in Keras."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"expected 0 to {2**32 - 1}, got {value}")
-    return value
+positive_int = _checked(int, lambda v: v >= 1, "a positive integer")
+# a learning rate, a loss weight
+positive_float = _checked(
+    float, lambda v: math.isfinite(v) and v > 0, "a positive number", "a finite number > 0"
+)
+# a dropout rate (1 would drop everything)
+fraction = _checked(float, lambda v: 0 <= v < 1, "a number in [0, 1)")
+# NumPy's seeds: a flag outside them fails here, not deep in Keras
+seed = _checked(int, lambda v: 0 <= v < 2**32, "an integer", f"0 to {2**32 - 1}")
 
 
 def first_paragraph(doc: str | None) -> str | None:

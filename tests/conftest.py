@@ -50,6 +50,15 @@ def ch5_data(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="module")
+def photos(request, ch5_data) -> dict:
+    """Every photo of `ch5_data`'s folder, read at the test module's `SIZE`: {name: pixels}."""
+    from support import read_photos
+
+    folder = ch5_data / "datasets" / "dogs-vs-cats" / "train"
+    return read_photos(sorted(folder.iterdir()), request.module.SIZE)
+
+
 @pytest.fixture(scope="session")
 def tiny_convnet(tmp_path_factory) -> Path:
     """The augmentation script's convnet at 48x48 (its smallest size), untrained, saved."""

@@ -19,7 +19,6 @@ from support import (
     no_machine_paths,
     own_calls,
     photo_names_of,
-    read_photos,
     run_once,
     smoke_args,
 )
@@ -59,12 +58,6 @@ AUGMENTED = [
     ("Dense", 1, "sigmoid"),
 ]
 BINARY = ("RMSprop", 1e-4, "binary_crossentropy")
-
-
-@pytest.fixture(scope="module")
-def photos(ch5_data):
-    """Every photo of the folder, read at the smoke size: {name: pixels}."""
-    return read_photos(sorted((ch5_data / "datasets" / "dogs-vs-cats" / "train").iterdir()), SIZE)
 
 
 @pytest.fixture(scope="module")

@@ -54,12 +54,6 @@ BINARY = ("RMSprop", 1e-4, "binary_crossentropy")
 
 
 @pytest.fixture(scope="module")
-def photos(ch5_data):
-    """Every photo of the folder, read at the smoke size: {name: pixels}."""
-    return read_photos(sorted((ch5_data / "datasets" / "dogs-vs-cats" / "train").iterdir()), SIZE)
-
-
-@pytest.fixture(scope="module")
 def smoke(ch5_data, tmp_path_factory):
     """One smoke run, what reached Keras recorded; batches of 5 so that batching shows."""
     out, cache = tmp_path_factory.mktemp("results"), tmp_path_factory.mktemp("cache")

@@ -18,7 +18,6 @@ from support import (
     no_machine_paths,
     own_calls,
     photo_names_of,
-    read_photos,
     run_once,
     smoke_args,
 )
@@ -33,12 +32,6 @@ SIZE = 32  # the smoke profile's image size
 BATCH = 5  # BATCH_SIZE during the smoke run: batches of 5, 5, 2 (train), 5, 1, 5, 1
 FEATURE_CLASSIFIER = [("Dense", 256, "relu"), ("Dropout", 0.5), ("Dense", 1, "sigmoid")]
 MOBILENET_SCALING = ("Rescaling", 1 / 127.5, -1.0)
-
-
-@pytest.fixture(scope="module")
-def photos(ch5_data):
-    """Every photo of the folder, read at the smoke size: {name: pixels}."""
-    return read_photos(sorted((ch5_data / "datasets" / "dogs-vs-cats" / "train").iterdir()), SIZE)
 
 
 @pytest.fixture(scope="module")

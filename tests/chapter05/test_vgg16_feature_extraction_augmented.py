@@ -17,7 +17,6 @@ from support import (
     no_machine_paths,
     own_calls,
     photo_names_of,
-    read_photos,
     record_trainable,
     run_once,
     smoke_args,
@@ -31,12 +30,6 @@ SIZE = 32  # the smoke profile's image size
 BATCH = 5  # BATCH_SIZE during the smoke run: 12 training photos make batches of 5, 5, 2
 ON_THE_BASE = [("Functional",), ("Flatten",), ("Dense", 256, "relu"), ("Dense", 1, "sigmoid")]
 RESCALE_255 = ("Rescaling", 1 / 255, 0.0)  # the book's rescale=1./255, before VGG16
-
-
-@pytest.fixture(scope="module")
-def photos(ch5_data):
-    """Every photo of the folder, read at the smoke size: {name: pixels}."""
-    return read_photos(sorted((ch5_data / "datasets" / "dogs-vs-cats" / "train").iterdir()), SIZE)
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,6 @@ from support import (
     no_machine_paths,
     own_calls,
     photo_names_of,
-    read_photos,
     record_trainable,
     run_once,
     smoke_args,
@@ -35,12 +34,6 @@ BATCH = 5  # BATCH_SIZE during the smoke run: 12 training photos make batches of
 EPOCHS = 2  # --epochs of the smoke run: the fine-tuning's, apart from the head's 1
 ON_THE_BASE = [("Functional",), ("Flatten",), ("Dense", 256, "relu"), ("Dense", 1, "sigmoid")]
 MOBILENET_SCALING = ("Rescaling", 1 / 127.5, -1.0)
-
-
-@pytest.fixture(scope="module")
-def photos(ch5_data):
-    """Every photo of the folder, read at the smoke size: {name: pixels}."""
-    return read_photos(sorted((ch5_data / "datasets" / "dogs-vs-cats" / "train").iterdir()), SIZE)
 
 
 @pytest.fixture(scope="module")
